@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { NodeStatus } from './status.ts';
+import { DonationLimits, DonationLimitsPatch } from './limits.ts';
+
+/**
+ * The control API, defined once: the agent's HTTP server, the CLI, the renderer's client and the
+ * Electron IPC bridge all use these routes and schemas.
+ */
+export const API_PREFIX = '/api/v1';
+
+export interface Route<Req extends z.ZodType, Res extends z.ZodType> {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly request: Req;
+  readonly response: Res;
+}
+
+const route = <Req extends z.ZodType, Res extends z.ZodType>(r: Route<Req, Res>): Route<Req, Res> => r;
+
+export const routes = {
+  status: route({ method: 'GET', path: `${API_PREFIX}/status`, request: z.undefined(), response: NodeStatus }),
+  getLimits: route({ method: 'GET', path: `${API_PREFIX}/limits`, request: z.undefined(), response: DonationLimits }),
+  setLimits: route({ method: 'PUT', path: `${API_PREFIX}/limits`, request: DonationLimitsPatch, response: DonationLimits }),
+} as const;
+
+export type RouteName = keyof typeof routes;
+export type RequestOf<N extends RouteName> = z.infer<(typeof routes)[N]['request']>;
+export type ResponseOf<N extends RouteName> = z.infer<(typeof routes)[N]['response']>;
+
+/** Largest request body the control API reads; larger ones are refused before parsing. */
+export const MAX_BODY_BYTES = 1024 * 1024;
