@@ -15,3 +15,8 @@ export const ApiCallPayload = z.object({
   body: z.unknown().optional(),
 }).strict();
 export type ApiCallPayload = z.infer<typeof ApiCallPayload>;
+
+/** What the preload exposes as `window.phantom` (contextBridge): the renderer's only way out. */
+export interface PhantomBridge {
+  call(payload: ApiCallPayload): Promise<unknown>;
+}
