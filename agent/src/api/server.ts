@@ -135,6 +135,12 @@ export function createControlApi(opts: ControlApiOptions): ControlApi {
     async start() {
       server = createServer((req, res) => {
         handle(req, res).catch((err: unknown) => {
+          // A request refused before its body was read: drain what is in flight and close the
+          // connection, so the client sees our answer rather than a reset on its next request.
+          if (!req.complete) {
+            res.setHeader('connection', 'close');
+            req.resume();
+          }
           if (err instanceof HttpError) {
             if (err.status === 403 || err.status === 401) log.warn({ status: err.status, url: req.url }, err.message);
             sendError(res, err);
