@@ -4,7 +4,7 @@
 // /usr/bin/node is 20) it re-runs itself on the Node 24 the project ships in node_modules.
 // Plain JavaScript that parses on old Node versions: no TypeScript, no newer syntax.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -12,8 +12,27 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Type stripping is on by default from Node 22.18 / 23.6; process.features.typescript says so.
 const modern = Boolean(process.features && process.features.typescript);
 
-if (modern) {
-  const { runCli } = await import(pathToFileURL(join(root, 'agent/src/cli/main.ts')).href);
+/** The built bundle, when it is newer than every source file it was built from (edits are never stale). */
+function freshBundle() {
+  const bundle = join(root, 'dist/agent/phantom.mjs');
+  if (process.env.PHANTOM_FROM_SOURCE === '1' || !existsSync(bundle)) return null;
+  const built = statSync(bundle).mtimeMs;
+  if (!existsSync(join(root, 'agent/src'))) return bundle; // installed without sources
+  for (const dir of ['agent/src', 'contract', 'native/lib']) {
+    for (const entry of readdirSync(join(root, dir), { recursive: true })) {
+      if (String(entry).endsWith('.ts') && statSync(join(root, dir, String(entry))).mtimeMs > built) return null;
+    }
+  }
+  return bundle;
+}
+
+if (modern || process.versions.electron) {
+  const bundle = freshBundle();
+  if (!bundle && !modern) {
+    process.stderr.write('phantom: this runtime cannot run TypeScript sources and dist/agent/phantom.mjs is missing or stale: run `npm run build:agent`\n');
+    process.exit(1);
+  }
+  const { runCli } = await import(pathToFileURL(bundle ?? join(root, 'agent/src/cli/main.ts')).href);
   await runCli(process.argv.slice(2));
 } else {
   const candidates = [
