@@ -91,7 +91,7 @@ export function createControlApi(opts: ControlApiOptions): ControlApi {
 
     if (url.pathname === '/auth' && method === 'GET') {
       const session = opts.sessions.exchange(url.searchParams.get('code') ?? '');
-      if (!session) throw new HttpError(401, 'unauthorized', 'this login link is invalid, expired or already used; run `phantom ui-url` for a new one');
+      if (!session) throw new HttpError(401, 'unauthorized', 'this login link is invalid, expired or already used; run `phantom ui` for a new one');
       res.writeHead(303, {
         location: '/',
         'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`,

@@ -3,5 +3,6 @@ import type { Command } from '../command.ts';
 import { command as agent } from './agent.ts';
 import { command as status } from './status.ts';
 import { command as limits } from './limits.ts';
+import { command as ui } from './ui.ts';
 
-export const commands: readonly Command[] = [agent, status, limits];
+export const commands: readonly Command[] = [agent, status, limits, ui];
