@@ -18,7 +18,7 @@ export async function loadOrCreateIdentity(path: string): Promise<NodeIdentity> 
     try {
       privateKey = privateKeyFromProtobuf(readFileSync(path));
     } catch (err) {
-      throw new Error(`identity key ${path} is unreadable or corrupt (${(err as Error).message}); move it away to create a new node identity`);
+      throw new Error(`identity key ${path} is unreadable or corrupt (${(err as Error).message}); move it away to create a new node identity`, { cause: err });
     }
     return { privateKey, peerId: peerIdFromPrivateKey(privateKey), created: false };
   }
