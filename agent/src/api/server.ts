@@ -9,7 +9,17 @@ import { serveStatic } from './static-ui.ts';
 
 export type Handlers = { [N in RouteName]: (body: RequestOf<N>) => Promise<ResponseOf<N>> | ResponseOf<N> };
 
+/**
+ * A sub-API mounted under a path prefix (GA4GH TES under /ga4gh/tes/v1). It runs behind the same
+ * Host, Origin and token gates; it reads and validates its own body with `readJsonBody`.
+ */
+export interface Mount {
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
 export interface ControlApiOptions {
+  readonly mounts?: readonly Mount[];
   readonly token: string;
   readonly sessions: Sessions;
   readonly handlers: Handlers;
@@ -31,17 +41,17 @@ const routeTable = new Map<string, RouteName>(
 );
 const knownPaths = new Set(Object.values(routes).map((r) => r.path));
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, err: HttpError): void {
+export function sendError(res: ServerResponse, err: HttpError): void {
   const body: ApiError = { error: { code: err.code, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) } };
   sendJson(res, err.status, body);
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'payload_too_large', `request body over ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
@@ -109,7 +119,7 @@ export function createControlApi(opts: ControlApiOptions): ControlApi {
         throw new HttpError(404, 'not_found', `no such endpoint: ${url.pathname}`);
       }
       const route = routes[name];
-      const raw = await readBody(req);
+      const raw = await readJsonBody(req);
       const parsed = (route.request as z.ZodType).safeParse(raw);
       if (!parsed.success) {
         const { message, field } = describeIssue(parsed.error);
@@ -118,6 +128,13 @@ export function createControlApi(opts: ControlApiOptions): ControlApi {
       const handler = opts.handlers[name] as (body: unknown) => unknown;
       const result = await handler(parsed.data);
       sendJson(res, 200, (route.response as z.ZodType).parse(result));
+      return;
+    }
+
+    const mount = opts.mounts?.find((m) => url.pathname === m.prefix || url.pathname.startsWith(`${m.prefix}/`));
+    if (mount) {
+      if (!authorised(req)) throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token (see control.token in the data dir)');
+      await mount.handle(req, res, url);
       return;
     }
 
