@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NodeStatus } from './status.ts';
 import { DonationLimits, DonationLimitsPatch } from './limits.ts';
+import { PauseRequest, PauseState, PresenceReport } from './desktop.ts';
 
 /**
  * The control API, defined once: the agent's HTTP server, the CLI, the renderer's client and the
@@ -23,6 +24,12 @@ export const routes = {
   setLimits: route({ method: 'PUT', path: `${API_PREFIX}/limits`, request: DonationLimitsPatch, response: DonationLimits }),
   /** A fresh one-time URL that logs a browser into the UI (browser fallback). */
   uiLogin: route({ method: 'POST', path: `${API_PREFIX}/ui/login`, request: z.undefined(), response: z.object({ url: z.string() }) }),
+  /** Donation paused (tray menu, the browser page): GET reads, PUT pauses until a time or until resumed, DELETE resumes. */
+  getPause: route({ method: 'GET', path: `${API_PREFIX}/pause`, request: z.undefined(), response: PauseState }),
+  pause: route({ method: 'PUT', path: `${API_PREFIX}/pause`, request: PauseRequest, response: PauseState }),
+  resume: route({ method: 'DELETE', path: `${API_PREFIX}/pause`, request: z.undefined(), response: PauseState }),
+  /** The owner's presence from the desktop shell (battery, screen lock, idle time); answers the agent's merged view. */
+  reportPresence: route({ method: 'POST', path: `${API_PREFIX}/presence`, request: PresenceReport, response: PresenceReport }),
 } as const;
 
 export type RouteName = keyof typeof routes;

@@ -4,3 +4,4 @@ export * from './limits.ts';
 export * from './status.ts';
 export * from './api.ts';
 export * from './ipc.ts';
+export * from './desktop.ts';
