@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { CONTENT_SECURITY_POLICY } from '../../agent/src/api/static-ui.ts';
+import { APP_HOST, APP_SCHEME } from './app-origin.ts';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+/** The file a request for the app scheme maps to, or null when it would leave the renderer folder. */
+export function resolveAppFile(rendererDir: string, url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== `${APP_SCHEME}:` || u.host !== APP_HOST) return null;
+  let path: string;
+  try {
+    path = decodeURIComponent(u.pathname);
+  } catch {
+    return null;
+  }
+  if (path.includes('\0')) return null;
+  const rel = normalize(path).replace(/^([/\\])+/, '') || 'index.html';
+  const file = join(rendererDir, rel);
+  return file.startsWith(rendererDir.endsWith(sep) ? rendererDir : rendererDir + sep) ? file : null;
+}
+
+/** Answers one app-scheme request from the built renderer, with the same CSP the agent's server sends. */
+export async function serveAppRequest(rendererDir: string, request: { url: string; method: string }): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('method not allowed', { status: 405 });
+  const file = resolveAppFile(rendererDir, request.url);
+  if (!file) return new Response('not found', { status: 404 });
+  const body = await readFile(file).catch(() => null);
+  if (!body) return new Response('not found', { status: 404 });
+  return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
+    status: 200,
+    headers: {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'x-content-type-options': 'nosniff',
+    },
+  });
+}
+
+/** Must run before app 'ready': the scheme is standard (relative URLs, an origin) and secure. */
+export const APP_SCHEME_PRIVILEGES = { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } } as const;
