@@ -5,3 +5,4 @@ export * from './status.ts';
 export * from './api.ts';
 export * from './ipc.ts';
 export * from './desktop.ts';
+export * from './preset.ts';
