@@ -191,9 +191,18 @@ describe('sweep', () => {
       const tid = busy.workerTids[0]!;
       const all = getAffinity(tid);
       try {
+        const thread = async () => (await find()).threads.find((x) => x.tid === tid)!;
         for (const core of all) {
           setAffinity(tid, [core]);
-          const t = (await find()).threads.find((x) => x.tid === tid)!;
+          // Once it has run since the move (its ticks grew), it can only have run there.
+          const t0 = await thread();
+          let t = t0;
+          const deadline = performance.now() + 20_000;
+          while (t.utime + t.stime === t0.utime + t0.stime && performance.now() < deadline) {
+            await sleep(100);
+            t = await thread();
+          }
+          expect(t.utime + t.stime).toBeGreaterThan(t0.utime + t0.stime);
           expect(t.processor).toBe(core);
         }
       } finally {
