@@ -64,7 +64,9 @@ interface Flow {
   readonly route: readonly Link[];
   readonly tag: unknown;
   readonly bytes: number;
+  /** Bytes left at time `since`; progress is applied lazily, only when rates change or someone asks. */
   remaining: number;
+  since: number;
   rate: number;
   activeAt: number;
   active: boolean;
@@ -79,6 +81,8 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
   let now = opts.start ?? 0;
   let nextId = 1;
   let dirty = false;
+  // Earliest completion/activation, valid until the flow set or the rates change.
+  let cachedNext: number | undefined;
   const links = new Map<string, Link>();
   const flows = new Map<number, Flow>();
 
@@ -89,6 +93,8 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
   /** Max-min fair rates by progressive filling: repeatedly saturate the link with the smallest fair share. */
   function recompute(): void {
     dirty = false;
+    cachedNext = undefined;
+    for (const f of flows.values()) settle(f);
     const heap = new LinkHeap();
     for (const l of links.values()) {
       l.cap = l.bandwidth;
@@ -128,16 +134,34 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
     if (dirty) recompute();
   }
 
+  /** Applies the progress made since the flow's rate was last set. */
+  function settle(f: Flow): void {
+    if (f.active && f.since < now) f.remaining = Math.max(0, f.remaining - f.rate * (now - f.since));
+    f.since = now;
+  }
+
   function finishTime(f: Flow): number {
     if (!f.active) return f.activeAt;
-    if (f.remaining <= f.bytes * EPS) return now;
-    return f.rate > 0 ? now + f.remaining / f.rate : Infinity;
+    if (f.remaining <= f.bytes * EPS) return f.since;
+    return f.rate > 0 ? f.since + f.remaining / f.rate : Infinity;
+  }
+
+  function nextEvent(): number {
+    ensureRates();
+    if (cachedNext === undefined) {
+      let t = Infinity;
+      for (const f of flows.values()) t = Math.min(t, finishTime(f));
+      cachedNext = t;
+    }
+    return cachedNext;
   }
 
   function detach(f: Flow): void {
+    settle(f);
     flows.delete(f.id);
     for (const l of f.route) l.flows.delete(f);
     dirty = true;
+    cachedNext = undefined;
   }
 
   return {
@@ -174,6 +198,7 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
         tag: spec.tag,
         bytes: spec.bytes,
         remaining: spec.bytes,
+        since: now,
         rate: 0,
         activeAt: now + latency,
         active: latency === 0,
@@ -182,6 +207,7 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
       flows.set(f.id, f);
       for (const l of route) l.flows.add(f);
       if (f.active) dirty = true;
+      cachedNext = undefined;
       return f.id;
     },
     cancel(id) {
@@ -195,36 +221,35 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
       return flows.get(id)?.rate ?? 0;
     },
     remaining(id) {
-      return flows.get(id)?.remaining ?? 0;
+      const f = flows.get(id);
+      if (!f) return 0;
+      ensureRates();
+      return f.active ? Math.max(0, f.remaining - f.rate * (now - f.since)) : f.remaining;
     },
     size: () => flows.size,
-    nextEventTime() {
-      ensureRates();
-      let t = Infinity;
-      for (const f of flows.values()) t = Math.min(t, finishTime(f));
-      return t;
-    },
+    nextEventTime: nextEvent,
     advanceTo(t) {
       if (!Number.isFinite(t)) throw new RangeError(`advanceTo needs a finite time, got ${t}`);
       if (!(t >= now)) throw new RangeError(`cannot go back in time: now ${now}, asked ${t}`);
       const done: Completed<T>[] = [];
       for (;;) {
-        ensureRates();
-        let next = Infinity;
-        for (const f of flows.values()) next = Math.min(next, finishTime(f));
-        const step = next <= t ? next : t;
-        const dt = step - now;
-        if (dt > 0) for (const f of flows.values()) if (f.active) f.remaining = Math.max(0, f.remaining - f.rate * dt);
-        now = step;
-        if (next > t) break;
+        const next = nextEvent();
+        if (next > t) {
+          now = t;
+          break;
+        }
+        now = Math.max(now, next);
         for (const f of [...flows.values()]) {
           if (!f.active) {
             if (f.activeAt <= now) {
               f.active = true;
+              f.since = now;
               dirty = true;
+              cachedNext = undefined;
             }
             continue;
           }
+          settle(f);
           // A flow finishes when what is left would take less than a nanosecond-scale sliver.
           if (f.remaining <= f.bytes * EPS || (f.rate > 0 && f.remaining / f.rate <= EPS * Math.max(1, now))) {
             f.remaining = 0;
