@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NativeAddonMissingError, NativeArgumentError, NativeError, UnsupportedPlatformError } from './errors.ts';
-import { defaultAddonPath, loadAddon } from './loader.ts';
+import { loadAddon, locateAddon } from './loader.ts';
 import { decodeCoreTimes, decodeSweep, isRawSysError, type RawBinding } from './raw.ts';
 import type { CoreTimes, Sweep, SweepOptions } from './types.ts';
 
@@ -8,7 +8,7 @@ import type { CoreTimes, Sweep, SweepOptions } from './types.ts';
 const BACKENDS: ReadonlySet<string> = new Set(['linux']);
 
 export interface NativeApiOptions {
-  /** Where the addon is; the default is where scripts/build-native.ts builds it. */
+  /** Where the addon is; by default located afresh at each load attempt (see locateAddon). */
   readonly addonPath?: string;
   /** Loads the raw binding (default: require addonPath). Throws when it cannot. */
   readonly load?: (path: string) => RawBinding;
@@ -50,7 +50,6 @@ function describe(value: unknown, path: readonly PropertyKey[]): string {
 }
 
 export function createNativeApi(options: NativeApiOptions = {}): NativeApi {
-  const addonPath = options.addonPath ?? defaultAddonPath;
   const load = options.load ?? loadAddon;
   const platform = options.platform ?? process.platform;
   let loaded: RawBinding | undefined;
@@ -60,6 +59,7 @@ export function createNativeApi(options: NativeApiOptions = {}): NativeApi {
   function binding(): RawBinding {
     if (!BACKENDS.has(platform)) throw new UnsupportedPlatformError(platform);
     if (loaded) return loaded;
+    const addonPath = options.addonPath ?? locateAddon();
     let b: RawBinding;
     try {
       b = load(addonPath);

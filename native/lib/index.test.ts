@@ -14,6 +14,7 @@ import {
   getAffinity,
   NativeArgumentError,
   NativeError,
+  locateAddon,
   nativeAddonError,
   setAffinity,
   sweep,
@@ -252,6 +253,23 @@ describe('affinity errors', () => {
 describe('loading', () => {
   it('reports no error for the built addon', () => {
     expect(nativeAddonError()).toBeNull();
+  });
+
+  it('locates the addon from the sources, from the agent bundle, and through $PHANTOM_NATIVE_ADDON', () => {
+    const repo = join(import.meta.dirname, '..', '..');
+    expect(locateAddon(import.meta.dirname)).toBe(addonFile);
+    expect(locateAddon(join(repo, 'dist', 'agent'))).toBe(addonFile);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'phantom-native-'));
+    const saved = process.env.PHANTOM_NATIVE_ADDON;
+    try {
+      expect(locateAddon(elsewhere)).toBe(join(elsewhere, 'native', 'build', 'Release', 'phantom_native.node'));
+      process.env.PHANTOM_NATIVE_ADDON = join(elsewhere, 'x.node');
+      expect(locateAddon(import.meta.dirname)).toBe(join(elsewhere, 'x.node'));
+    } finally {
+      if (saved === undefined) delete process.env.PHANTOM_NATIVE_ADDON;
+      else process.env.PHANTOM_NATIVE_ADDON = saved;
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('picks up an addon that appears after a failed first load', () => {

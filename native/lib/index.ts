@@ -5,7 +5,7 @@ import { createNativeApi } from './api.ts';
 
 export { createNativeApi, type NativeApi, type NativeApiOptions } from './api.ts';
 export { NativeAddonMissingError, NativeArgumentError, NativeError, UnsupportedPlatformError } from './errors.ts';
-export { defaultAddonPath, loadAddon } from './loader.ts';
+export { loadAddon, locateAddon } from './loader.ts';
 export type { CgroupMembership, CoreTimes, ProcessSample, Sweep, SweepOptions, ThreadSample } from './types.ts';
 
 const native = createNativeApi();
