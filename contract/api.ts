@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NodeStatus } from './status.ts';
 import { DonationLimits, DonationLimitsPatch } from './limits.ts';
-import { PauseRequest, PauseState, PresenceReport } from './desktop.ts';
+import { PauseRequest, PauseState, PresenceReport, UsageHistory } from './desktop.ts';
 
 /**
  * The control API, defined once: the agent's HTTP server, the CLI, the renderer's client and the
@@ -30,6 +30,8 @@ export const routes = {
   resume: route({ method: 'DELETE', path: `${API_PREFIX}/pause`, request: z.undefined(), response: PauseState }),
   /** The owner's presence from the desktop shell (battery, screen lock, idle time); answers the agent's merged view. */
   reportPresence: route({ method: 'POST', path: `${API_PREFIX}/presence`, request: PresenceReport, response: PresenceReport }),
+  /** Owner vs grid CPU per core and memory over the last minutes (the dashboard's charts). */
+  getUsage: route({ method: 'GET', path: `${API_PREFIX}/usage`, request: z.undefined(), response: UsageHistory }),
 } as const;
 
 export type RouteName = keyof typeof routes;

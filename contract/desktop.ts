@@ -29,6 +29,22 @@ export const PresenceReport = z.object({
 }).partial().strict();
 export type PresenceReport = z.infer<typeof PresenceReport>;
 
+const percent = z.number().min(0).max(100);
+
+/** One sample of who used the machine: per core, percent busy from the owner's work and from grid guests. */
+export const UsageSample = z.object({
+  /** Unix time, ms. */
+  t: z.number().int().nonnegative(),
+  cores: z.array(z.object({ owner: percent, grid: percent }).strict()).max(1024),
+  ownerMemMiB: z.number().int().nonnegative(),
+  gridMemMiB: z.number().int().nonnegative(),
+}).strict();
+export type UsageSample = z.infer<typeof UsageSample>;
+
+/** The last few minutes of samples, oldest first (the dashboard's charts). */
+export const UsageHistory = z.object({ samples: z.array(UsageSample).max(3600) }).strict();
+export type UsageHistory = z.infer<typeof UsageHistory>;
+
 /**
  * What main answers on an IPC call: Electron keeps only the message of a thrown Error, so the
  * agent's status code and the field it names travel in an envelope the preload unwraps.
