@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NodeStatus } from './status.ts';
 import { DonationLimits, DonationLimitsPatch } from './limits.ts';
 import { PauseRequest, PauseState, PresenceReport, UsageHistory } from './desktop.ts';
+import { CancelJobResponse, JobDetail, JobLogs, JobRef, JobResults, JobSummary, SubmitBatchRequest, SubmitJobRequest } from './jobs.ts';
 
 /**
  * The control API, defined once: the agent's HTTP server, the CLI, the renderer's client and the
@@ -32,6 +33,14 @@ export const routes = {
   reportPresence: route({ method: 'POST', path: `${API_PREFIX}/presence`, request: PresenceReport, response: PresenceReport }),
   /** Owner vs grid CPU per core and memory over the last minutes (the dashboard's charts). */
   getUsage: route({ method: 'GET', path: `${API_PREFIX}/usage`, request: z.undefined(), response: UsageHistory }),
+  /** Jobs (phantom submit/jobs/results/cancel/logs): the body names the job, so every route has a fixed path. */
+  submitJob: route({ method: 'POST', path: `${API_PREFIX}/jobs`, request: SubmitJobRequest, response: JobSummary }),
+  submitBatch: route({ method: 'POST', path: `${API_PREFIX}/jobs/batch`, request: SubmitBatchRequest, response: z.object({ jobs: z.array(JobSummary) }) }),
+  listJobs: route({ method: 'GET', path: `${API_PREFIX}/jobs`, request: z.undefined(), response: z.object({ jobs: z.array(JobSummary) }) }),
+  getJob: route({ method: 'POST', path: `${API_PREFIX}/jobs/get`, request: JobRef, response: JobDetail }),
+  cancelJob: route({ method: 'POST', path: `${API_PREFIX}/jobs/cancel`, request: JobRef, response: CancelJobResponse }),
+  jobLogs: route({ method: 'POST', path: `${API_PREFIX}/jobs/logs`, request: JobRef, response: JobLogs }),
+  jobResults: route({ method: 'POST', path: `${API_PREFIX}/jobs/results`, request: JobRef, response: JobResults }),
 } as const;
 
 export type RouteName = keyof typeof routes;

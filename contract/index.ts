@@ -6,5 +6,7 @@ export * from './api.ts';
 export * from './ipc.ts';
 export * from './desktop.ts';
 export * from './preset.ts';
+export * from './tes.ts';
+export * from './jobs.ts';
 export * from './broker.ts';
 export * from './qos.ts';
