@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createNativeApi, NativeAddonMissingError, NativeError, UnsupportedPlatformError } from './index.ts';
-import type { RawBinding } from './raw.ts';
+import { parseCgroupFile, type RawBinding } from './raw.ts';
 
 const missing = join(tmpdir(), 'phantom-no-such-dir', 'phantom_native.node');
 
@@ -93,5 +93,16 @@ describe('errors from the binding', () => {
   it('from the unsupported backend become UnsupportedPlatformError', () => {
     const api = createNativeApi({ load: () => binding(sysError(0, '', true)) });
     expect(() => api.getAffinity(3)).toThrow(UnsupportedPlatformError);
+  });
+});
+
+describe('parseCgroupFile', () => {
+  it('reads cgroup v1, hybrid and v2-only memberships', () => {
+    const hybrid = parseCgroupFile('12:cpu,cpuacct:/grid/guests\n4:memory:/user.slice\n1:name=systemd:/user.slice/a:b.scope\n0::/user.slice/a:b.scope\n');
+    expect(hybrid.v1).toEqual({ cpu: '/grid/guests', cpuacct: '/grid/guests', memory: '/user.slice', 'name=systemd': '/user.slice/a:b.scope' });
+    expect(hybrid.v2).toBe('/user.slice/a:b.scope');
+    expect(parseCgroupFile('0::/system.slice/phantom.service\n')).toEqual({ v1: {}, v2: '/system.slice/phantom.service' });
+    expect(parseCgroupFile('3:cpuset:/\n')).toEqual({ v1: { cpuset: '/' }, v2: null });
+    expect(Object.isFrozen(hybrid) && Object.isFrozen(hybrid.v1)).toBe(true);
   });
 });
