@@ -239,7 +239,8 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
           break;
         }
         now = Math.max(now, next);
-        for (const f of [...flows.values()]) {
+        const finished: Flow[] = [];
+        for (const f of flows.values()) {
           if (!f.active) {
             if (f.activeAt <= now) {
               f.active = true;
@@ -251,11 +252,12 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
           }
           settle(f);
           // A flow finishes when what is left would take less than a nanosecond-scale sliver.
-          if (f.remaining <= f.bytes * EPS || (f.rate > 0 && f.remaining / f.rate <= EPS * Math.max(1, now))) {
-            f.remaining = 0;
-            detach(f);
-            done.push({ id: f.id, tag: f.tag as T, at: now });
-          }
+          if (f.remaining <= f.bytes * EPS || (f.rate > 0 && f.remaining / f.rate <= EPS * Math.max(1, now))) finished.push(f);
+        }
+        for (const f of finished) {
+          f.remaining = 0;
+          detach(f);
+          done.push({ id: f.id, tag: f.tag as T, at: now });
         }
       }
       return done;
@@ -310,8 +312,14 @@ class LinkHeap {
     const k = this.keys;
     const l = this.links;
     const v = this.versions;
-    [k[i], k[j]] = [k[j]!, k[i]!];
-    [l[i], l[j]] = [l[j]!, l[i]!];
-    [v[i], v[j]] = [v[j]!, v[i]!];
+    const tk = k[i]!;
+    k[i] = k[j]!;
+    k[j] = tk;
+    const tl = l[i]!;
+    l[i] = l[j]!;
+    l[j] = tl;
+    const tv = v[i]!;
+    v[i] = v[j]!;
+    v[j] = tv;
   }
 }

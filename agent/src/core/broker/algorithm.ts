@@ -8,6 +8,13 @@ import type { JobRequirements, NodeDescription } from '../../../../contract/brok
 export interface PlacementAlgorithm {
   readonly name: AlgorithmName;
   choose(job: JobRequirements, nodes: readonly NodeDescription[], ctx: PlacementContext): number;
+  /**
+   * The node holding `job` has gone away (failed, or reclaimed by its owner) for an expected
+   * `stay.outageS`, after which the job still needs `stay.remainingS` there. Returns the index of a
+   * node to move it to (its input is sent again; compute resumes from the last checkpoint), or -1 to
+   * wait. The three baselines only place, as described, so they leave this out and their jobs wait.
+   */
+  rescue?(job: JobRequirements, stay: { outageS: number; remainingS: number }, nodes: readonly NodeDescription[], ctx: PlacementContext): number;
 }
 
 export const ALGORITHMS = ['round-robin', 'flops', 'ncda', 'ours'] as const;

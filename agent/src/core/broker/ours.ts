@@ -24,29 +24,68 @@ import { eligible, type PlacementAlgorithm, type PlacementContext } from './algo
 export interface OursOptions {
   /** How long a load reading stays a good forecast, seconds. */
   readonly loadPersistenceS?: number;
+  /** Ablations, for measuring what each part of the model is worth (all on by default). */
+  readonly uplink?: boolean;
+  readonly risk?: boolean;
+  readonly loadForecast?: boolean;
+  /** Move jobs off machines that fail or are reclaimed when waiting costs more. */
+  readonly rescue?: boolean;
+  /** A move must beat waiting by this factor (the estimate is rough and a move resends the input). */
+  readonly moveMargin?: number;
 }
 
 export function createOurs(opts: OursOptions = {}): PlacementAlgorithm {
-  const persistence = opts.loadPersistenceS ?? 600;
+  const model: Model = {
+    persistence: opts.loadForecast === false ? Infinity : (opts.loadPersistenceS ?? 600),
+    uplink: opts.uplink !== false,
+    risk: opts.risk !== false,
+  };
+  const moveMargin = opts.moveMargin ?? 1.25;
+  // Per-instance scratch for each candidate's current uplink demand, reused across decisions.
+  let demand = new Float64Array(0);
+  const decide = (job: JobRequirements, nodes: readonly NodeDescription[], ctx: PlacementContext) => {
+    if (demand.length < nodes.length) demand = new Float64Array(nodes.length * 2);
+    return chooseOurs(job, nodes, ctx, model, demand);
+  };
   return {
     name: 'ours',
     choose(job, nodes, ctx) {
-      return chooseOurs(job, nodes, ctx, persistence);
+      return decide(job, nodes, ctx).index;
+    },
+    rescue(job, stay, nodes, ctx) {
+      if (opts.rescue === false) return -1;
+      const best = decide(job, nodes, ctx);
+      return best.index >= 0 && best.cost * moveMargin < stay.outageS + stay.remainingS ? best.index : -1;
     },
   };
 }
 
-function chooseOurs(job: JobRequirements, nodes: readonly NodeDescription[], ctx: PlacementContext, persistence: number): number {
-  const C = ctx.uplinkBandwidth;
+interface Model {
+  readonly persistence: number;
+  readonly uplink: boolean;
+  readonly risk: boolean;
+}
+
+function chooseOurs(
+  job: JobRequirements,
+  nodes: readonly NodeDescription[],
+  ctx: PlacementContext,
+  model: Model,
+  demand: Float64Array,
+): { index: number; cost: number } {
+  const persistence = model.persistence;
+  const C = model.uplink ? ctx.uplinkBandwidth : Infinity;
   // Pass 1: aggregate demand on the uplink and the transfer part of queued completion times.
   let U = 0;
   let Z = 0;
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i]!;
     const D = n.queue.bytes;
+    demand[i] = 0;
     if (D <= 0) continue;
     const r = n.link.bandwidth;
     const T = D / r + n.queue.work / flopsOverHorizon(n, n.queue.work, persistence);
+    demand[i] = D / T;
     U += D / T;
     // FIFO queue of roughly equal jobs: the k-th of m finishes its transfer after k/m of D.
     Z += ((D / r) * (n.queue.jobs + 1)) / 2;
@@ -67,35 +106,40 @@ function chooseOurs(job: JobRequirements, nodes: readonly NodeDescription[], ctx
     const tc = W / f;
     let sigma2 = sigma;
     if (job.inputBytes > 0) {
-      const before = D > 0 ? D / (D / r + n.queue.work / flopsOverHorizon(n, n.queue.work, persistence)) : 0;
       const after = (D + job.inputBytes) / (tt + tc);
-      sigma2 = Math.max(1, (U - before + after) / C);
+      sigma2 = Math.max(1, (U - demand[i]! + after) / C);
     }
     const own = sigma2 * tt + tc + n.link.rttS;
-    const cost = own * (1 + riskPerSecond(n, ctx)) + Math.max(0, sigma2 - sigma) * Z;
+    const risk = model.risk && (n.history.failures > 0 || n.history.reclaims > 0) ? riskPerSecond(n, ctx, own) : 0;
+    const cost = own * (1 + risk) + Math.max(0, sigma2 - sigma) * Z;
     if (cost < bestCost) {
       bestCost = cost;
       best = i;
     }
   }
-  return best;
+  return { index: best, cost: bestCost };
 }
 
 /** Expected speed over a computation of `work` FLOP: current load at first, the node's mean load after. */
 export function flopsOverHorizon(n: NodeDescription, work: number, persistenceS: number): number {
   const fNow = n.flops * Math.max(1e-6, 1 - n.load.current);
-  const duration = work / fNow;
-  if (duration <= persistenceS) return fNow;
+  if (n.load.current === n.load.mean || work <= fNow * persistenceS) return fNow;
   const fMean = n.flops * Math.max(1e-6, 1 - n.load.mean);
   // Time-weighted: the first `persistenceS` at the current load, the rest at the mean.
   const workNow = fNow * persistenceS;
   return work / (persistenceS + (work - workNow) / fMean);
 }
 
-/** Seconds lost per second spent on the node: failures (lost work since the checkpoint + repair) and reclaims. */
-export function riskPerSecond(n: NodeDescription, ctx: PlacementContext): number {
+/**
+ * Seconds lost per second spent on the node. A failure loses the work since the last checkpoint
+ * (half an interval on average, or half the job if it is shorter) and then costs the repair time —
+ * or, since ours moves a job when waiting costs more, at most about the job's own time again. An
+ * owner reclaim loses nothing (the host checkpoints) but costs the same wait-or-move.
+ */
+export function riskPerSecond(n: NodeDescription, ctx: PlacementContext, ownS: number): number {
   const h = n.history;
   const failureRate = h.failures / h.observedS;
   const reclaimRate = h.reclaims / h.observedS;
-  return failureRate * (ctx.checkpointIntervalS / 2 + h.meanRepairS) + reclaimRate * h.meanReclaimS;
+  const lost = Math.min(ctx.checkpointIntervalS, ownS) / 2;
+  return failureRate * (lost + Math.min(h.meanRepairS, ownS)) + reclaimRate * Math.min(h.meanReclaimS, ownS);
 }

@@ -56,8 +56,14 @@ export class EventQueue<T> {
   }
 
   private swap(i: number, j: number): void {
-    [this.times[i], this.times[j]] = [this.times[j]!, this.times[i]!];
-    [this.seqs[i], this.seqs[j]] = [this.seqs[j]!, this.seqs[i]!];
-    [this.items[i], this.items[j]] = [this.items[j]!, this.items[i]!];
+    const t = this.times[i]!;
+    this.times[i] = this.times[j]!;
+    this.times[j] = t;
+    const q = this.seqs[i]!;
+    this.seqs[i] = this.seqs[j]!;
+    this.seqs[j] = q;
+    const x = this.items[i]!;
+    this.items[i] = this.items[j]!;
+    this.items[j] = x;
   }
 }
