@@ -101,7 +101,7 @@ export function createCheckpointStore(opts: { dir: string; keep?: number }): Che
     },
     async seal(seq, meta) {
       const partial = store.partialPath(seq);
-      if (!existsSync(partial)) throw new CheckpointError('write_failed', partial, 'QEMU left no stream');
+      if (!existsSync(partial) || !statSync(partial).isFile()) throw new CheckpointError('write_failed', partial, 'QEMU left no stream');
       fsyncPath(partial);
       const bytes = statSync(partial).size;
       if (bytes === 0) throw new CheckpointError('write_failed', partial, 'the stream is empty');
@@ -117,7 +117,7 @@ export function createCheckpointStore(opts: { dir: string; keep?: number }): Che
       return full;
     },
     discard(seq) {
-      rmSync(store.partialPath(seq), { force: true });
+      rmSync(store.partialPath(seq), { force: true, recursive: true });
     },
     list,
     async verify(entry, expectedConfigHash) {

@@ -2,7 +2,8 @@
 // migrations go through here; what outlives a QEMU process (a job's output) lives in JobRun.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { connectQmp, type QmpClient, type QmpEvent } from './qmp.ts';
 import { encodeHello, encodePing, encodeRun, encodeCancel, GuestFrameDecoder, type GuestProtocolError, type GuestJob, type GuestMessage, type Ready } from './guest-protocol.ts';
@@ -72,6 +73,25 @@ async function connectUnix(path: string, alive: () => boolean, timeoutMs: number
       if (!alive() || performance.now() > deadline) throw new Error(`cannot connect to the guest channel ${path}: ${(e as Error).message}`, { cause: e });
       await sleep(10);
     }
+  }
+}
+
+async function waitPipeline(rcPath: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    let rc: string | null;
+    try {
+      rc = readFileSync(rcPath, 'utf8');
+    } catch {
+      rc = null;
+    }
+    if (rc !== null && rc.endsWith('\n')) {
+      rmSync(rcPath, { force: true });
+      if (rc.trim() !== '0') throw new Error(`the checkpoint pipeline failed (zstd exit status ${rc.trim()})`);
+      return;
+    }
+    if (performance.now() > deadline) throw new Error(`the checkpoint pipeline did not finish within ${timeoutMs} ms`);
+    await sleep(5);
   }
 }
 
@@ -191,8 +211,12 @@ export class Vm {
   private async waitIncoming(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      if (!this.alive) throw new Error('QEMU exited while loading the incoming stream');
-      const st = await this.qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+      const gone = new Error('QEMU exited while loading the incoming stream (broken or incompatible stream)');
+      if (!this.alive) throw gone;
+      const st = await this.qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate').catch(async (e: unknown) => {
+        await Promise.race([this.exited, sleep(1000)]);
+        throw this.alive ? e : gone;
+      });
       if (st.status === 'completed') return;
       if (st.status === 'failed' || st.status === 'cancelled') throw new Error(`incoming migration ${st.status}: ${st['error-desc'] ?? 'no reason given'}`);
       if (performance.now() > deadline) {
@@ -339,13 +363,20 @@ export class Vm {
   async checkpoint(store: CheckpointStore, meta: { jobId: string }): Promise<CheckpointResult> {
     if (this.busy) throw new Error('a checkpoint or migration is already in progress');
     this.busy = true;
-    const seq = store.nextSeq();
-    const partial = store.partialPath(seq);
     const t0 = performance.now();
     const mark = this.events.length;
+    let seq = -1;
+    let partial = store.dir;
     try {
-      const res = await this.migrate(`exec:zstd -1 -q -c > ${shellQuote(partial)}`);
+      seq = store.nextSeq();
+      partial = store.partialPath(seq);
+      // QEMU reports "completed" once it has written the stream, whether or not the pipeline
+      // stored it: the pipeline's exit status in a file says whether it did.
+      const rcPath = join(this.o.vmDir, `ckpt-${seq}.rc`);
+      rmSync(rcPath, { force: true });
+      const res = await this.migrate(`exec:zstd -1 -q -c > ${shellQuote(partial)}; echo $? > ${shellQuote(rcPath)}`);
       await this.qmp.execute('cont');
+      await waitPipeline(rcPath, 30_000);
       const evs = this.events.slice(Math.max(0, mark - 64));
       const stop = evs.filter((e) => e.event === 'STOP').at(-1);
       const resume = evs.filter((e) => e.event === 'RESUME').at(-1);
@@ -366,7 +397,13 @@ export class Vm {
         downtimeMs: res.downtimeMs,
       };
     } catch (e) {
-      store.discard(seq);
+      if (seq >= 0) {
+        try {
+          store.discard(seq);
+        } catch {
+          // The store's disk is what failed; nothing to clean up there.
+        }
+      }
       if (this.alive) await this.qmp.execute('cont').catch(() => {});
       throw e instanceof CheckpointError ? e : new CheckpointError('write_failed', partial, (e as Error).message);
     } finally {
