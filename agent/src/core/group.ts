@@ -10,7 +10,7 @@
 //   - regeneration of the exact state from any k shards of the newest committed version,
 //   - planned handover to a better machine, and merging two leaders' states when they meet.
 import { compareRank, HANDOVER_MARGIN } from './availability.ts';
-import { canonicalJson, fromBase64, toBase64 } from './bytes.ts';
+import { fromBase64, toBase64 } from './bytes.ts';
 import { chooseCode, emptyState, mergeInto, parseState, serializeState, stateHash, MAX_HOLDERS, type GroupState } from './group-state.ts';
 import type { CoreLog } from './log.ts';
 import { make, type JsonValue, type MemberInfo, type Msg, type ShardMeta, type WireMessage } from './messages.ts';
@@ -38,14 +38,14 @@ export interface GroupTiming {
 }
 
 export const SUBGRID_TIMING: GroupTiming = {
-  heartbeatMs: 200, suspectMs: 550, electionMs: 100, regenWaitMs: 150, regenHardMs: 2_000,
-  storeRetryMs: 120, storeTries: 3, flushDelayMs: 10, refreshMs: 20_000, refreshTimeoutMs: 1_000, leaseMs: 65_000,
+  heartbeatMs: 300, suspectMs: 700, electionMs: 100, regenWaitMs: 150, regenHardMs: 2_000,
+  storeRetryMs: 120, storeTries: 3, flushDelayMs: 10, refreshMs: 30_000, refreshTimeoutMs: 1_000, leaseMs: 95_000,
 };
 
 /** Region peers talk across sites (tens of ms): longer waits, same structure. */
 export const REGION_TIMING: GroupTiming = {
-  heartbeatMs: 250, suspectMs: 700, electionMs: 250, regenWaitMs: 300, regenHardMs: 3_000,
-  storeRetryMs: 300, storeTries: 3, flushDelayMs: 20, refreshMs: 20_000, refreshTimeoutMs: 2_000, leaseMs: 65_000,
+  heartbeatMs: 300, suspectMs: 700, electionMs: 150, regenWaitMs: 200, regenHardMs: 3_000,
+  storeRetryMs: 300, storeTries: 3, flushDelayMs: 20, refreshMs: 30_000, refreshTimeoutMs: 2_000, leaseMs: 95_000,
 };
 
 export interface GroupEvents {
@@ -105,8 +105,11 @@ export class Group {
   // Member side.
   private readonly shards = new Map<number, StoredShard>();
   knownCommitted = 0;
+  /** The version and byte hash of the last state this node rebuilt from shards (equal to what its predecessor committed). */
+  regenerated: { version: number; hash: string } | null = null;
   private latestMeta: ShardMeta | null = null;
   private suspicion: TimerHandle | null = null;
+  private lastHeard = 0;
   private refreshTimer: TimerHandle | null = null;
   private refreshWait: TimerHandle | null = null;
   private refreshMisses = 0;
@@ -423,13 +426,14 @@ export class Group {
     }
     this.lastSeen.set(from.id, this.host.clock.now());
     const wasSuspect = this.suspects.delete(from.id);
-    if (canonicalJson(rec.info) !== canonicalJson(m.info) || Math.abs(rec.score - m.score) > 0.05 || rec.addr !== from.addr) {
+    // Validated infos have their keys in schema order, so plain JSON compares them.
+    if (JSON.stringify(rec.info) !== JSON.stringify(m.info) || Math.abs(rec.score - m.score) > 0.05 || rec.addr !== from.addr) {
       this.state.members[from.id] = { addr: from.addr, score: m.score, info: m.info };
       this.markDirty();
       this.events.membersChanged(this);
+      this.considerHandover();
     } else if (wasSuspect) this.markDirty();
     this.host.send(from, make('refresh_ack', { group: this.id, term: this.term }));
-    this.considerHandover();
   }
 
   private onLeave(from: NodeRef): void {
@@ -501,7 +505,10 @@ export class Group {
 
   private onMerge(from: NodeRef, m: Msg<'merge'>): void {
     if (this.role !== 'leader' || !this.state) {
-      if (this.role === 'member' && this.leader) this.host.send(this.leader, m);
+      // Not (or not yet) the leader: pass it on to who is; while regenerating the sender retries.
+      const to = this.role === 'handing-over' ? this.handoverTo?.ref : this.role === 'member' ? this.leader : null;
+      if (to && to.id !== from.id) this.host.send(to, m);
+      this.host.log.info({ group: this.id, from: from.id, role: this.role, forwardedTo: to?.id ?? null }, 'merge for a group I do not lead');
       return;
     }
     let other: GroupState;
@@ -571,7 +578,7 @@ export class Group {
     const entry = { ref: to, bytes, tries: 0, timer: null as TimerHandle | null };
     this.merges.set(to.id, entry);
     const send = () => {
-      if (entry.tries++ >= 5 || !this.merges.has(to.id)) return void this.merges.delete(to.id);
+      if (entry.tries++ >= 10 || !this.merges.has(to.id)) return void this.merges.delete(to.id);
       this.host.send(to, make('merge', { group: oldGroup, term, state: bytes }));
       entry.timer = this.host.timers.set(300, send);
     };
@@ -635,15 +642,30 @@ export class Group {
     return this.latestMeta?.watchers.includes(this.host.self.id) ?? false;
   }
 
+  /**
+   * Watchers suspect a leader that has been silent for suspectMs. The timer is re-armed only when it
+   * fires (to the remaining time), not on every heartbeat: heartbeats stay one event each.
+   */
   private armSuspicion(): void {
-    this.suspicion?.cancel();
-    this.suspicion = null;
-    if (this.role !== 'member' || !this.amWatcher()) return;
-    this.suspicion = this.host.timers.set(this.timing.suspectMs, () => {
+    this.lastHeard = this.host.clock.now();
+    if (this.role !== 'member' || !this.amWatcher()) {
+      this.suspicion?.cancel();
       this.suspicion = null;
+      return;
+    }
+    if (this.suspicion) return;
+    const check = () => {
+      this.suspicion = null;
+      if (this.role !== 'member' || !this.amWatcher()) return;
+      const silent = this.host.clock.now() - this.lastHeard;
+      if (silent < this.timing.suspectMs) {
+        this.suspicion = this.host.timers.set(this.timing.suspectMs - silent, check);
+        return;
+      }
       this.host.log.info({ group: this.id, leader: this.leader?.id }, 'leader silent: starting an election');
       this.startElection();
-    });
+    };
+    this.suspicion = this.host.timers.set(this.timing.suspectMs, check);
   }
 
   private scheduleRefresh(soon: boolean): void {
@@ -663,6 +685,9 @@ export class Group {
       this.refreshMisses++;
       if (this.refreshMisses < 3) return this.sendRefresh();
       this.refreshMisses = 0;
+      // A shard holder can rebuild the state: it runs an election (the watchers may be cut off
+      // with the leader). Anyone else looks for the group again.
+      if (this.myRank()) return this.startElection();
       this.events.lostGroup(this, 'leader does not answer refreshes');
     });
   }
@@ -876,6 +901,7 @@ export class Group {
         this.host.log.error({ group: this.id, version, err: err?.message }, 'shards did not rebuild the state; trying an older version');
         return this.decodeFrom(usable, i + 1);
       }
+      this.regenerated = { version, hash: meta.hash };
       this.finishRegeneration(st, 'elected');
     });
   }

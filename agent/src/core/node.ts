@@ -208,6 +208,12 @@ export class OverlayNode {
     this.phaseTimer?.cancel();
     this.phaseTimer = this.d.timers.set(ms, () => {
       this.phaseTimer = null;
+      // A leader may adopt a joining node before its join is acknowledged (it stores shards, or is
+      // handed the leadership): then this node is in a group and must not go looking again.
+      if (this.sub.role !== 'idle') {
+        if (this.phase !== 'leader') this.phase = 'member';
+        return;
+      }
       fn();
     });
   }
@@ -302,7 +308,8 @@ export class OverlayNode {
     this.phaseTimer?.cancel();
     this.joinAttempts = 0;
     this.foundings++;
-    this.sub.found(`sg:${this.self.id}:${this.foundings}`);
+    // Unique across restarts too: a restarted node must not revive an old group's name with an empty state.
+    this.sub.found(`sg:${this.self.id}:${Math.floor(this.d.clock.now()).toString(36)}${this.foundings}`);
   }
 
   // ─────────────────────────── group events ───────────────────────────
@@ -310,14 +317,18 @@ export class OverlayNode {
   private groupEvents(tier: Tier): GroupEvents {
     return {
       becameLeader: (g, how) => {
-        this.d.events?.leaderReady?.(tier, g.id, g.term, how, g.currentHash(), g.state?.version ?? 0);
+        this.d.events?.leaderReady?.(tier, g.id, g.term, how, how === 'elected' ? (g.regenerated?.hash ?? null) : g.currentHash(), g.state?.version ?? 0);
         if (tier === 'subgrid') {
+          this.phaseTimer?.cancel();
+          this.phaseTimer = null;
           this.phase = 'leader';
           this.d.transport.multicast(this.announcement());
           this.announceTimer?.cancel();
           this.announceTimer = this.every(this.cfg.announceMs, () => this.sub.isLeader && this.d.transport.multicast(this.announcement()));
           this.joinRegion();
         } else {
+          this.regionJoin?.timer?.cancel();
+          this.regionJoin = null;
           this.publishRegionName();
         }
       },
@@ -395,14 +406,19 @@ export class OverlayNode {
       if (this.regionJoin !== rj || !this.sub.isLeader) return;
       if (!addr || addr.id === this.self.id) return this.foundRegion();
       rj.target = addr;
+      this.region.stop();
       this.sendRegionJoin(rj);
     });
   }
 
   private sendRegionJoin(rj: { target: NodeRef | null; tries: number; timer: TimerHandle | null }): void {
     if (this.regionJoin !== rj || !rj.target || !this.sub.isLeader) return;
+    // Adopted meanwhile (shards stored, a coordinator, a handover): the join is moot.
+    if (this.region.role !== 'idle') {
+      this.regionJoin = null;
+      return;
+    }
     rj.tries++;
-    this.region.stop();
     this.region.id = `rg:${this.cfg.region}`;
     this.send(rj.target, make('join', { group: this.region.id, invite: this.cfg.invite, info: this.info('region'), score: this.score() }));
     rj.timer = this.d.timers.set(this.cfg.regionTiming.refreshTimeoutMs, () => {
@@ -435,7 +451,7 @@ export class OverlayNode {
   private foundRegion(): void {
     this.regionJoin?.timer?.cancel();
     this.regionJoin = null;
-    if (!this.sub.isLeader) return;
+    if (!this.sub.isLeader || this.region.role !== 'idle') return;
     this.region.found(`rg:${this.cfg.region}`);
   }
 

@@ -77,6 +77,7 @@ export interface SimReport {
   superPeers: string[];
   regionPeers: Record<string, string | null>;
   elections: number;
+  encodes: { subgrid: number; region: number; commits: number };
   failovers: { subgrid: number[]; region: number[] };
   handovers: number;
   stepDowns: number;
@@ -156,7 +157,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   let lastDisturbance = 0;
   let partitionActive = false;
   const queries: QueryRecord[] = [];
-  const totals = { elections: 0, handovers: 0, stepDowns: 0, emptyRegen: 0, rejected: 0, refused: 0 };
+  const totals = { encodesSub: 0, encodesRegion: 0, commits: 0, elections: 0, handovers: 0, stepDowns: 0, emptyRegen: 0, rejected: 0, refused: 0 };
   let stableChecks = 0;
 
   const overlayBase = { ...DEFAULT_OVERLAY, ...o.overlay };
@@ -180,7 +181,12 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       erasure: world.erasure(slot),
       signatures: o.signatures,
       names: world.nameService(slot),
-      log,
+      log: {
+        debug: (x, m) => log.debug({ node: s.id, ...x }, m),
+        info: (x, m) => log.info({ node: s.id, ...x }, m),
+        warn: (x, m) => log.warn({ node: s.id, ...x }, m),
+        error: (x, m) => log.error({ node: s.id, ...x }, m),
+      },
       availability: () => ({ freeCores: s.res.cores * s.free, freeMemoryMiB: s.res.memoryMiB * s.free, uptimeMs: world.now - s.bootAt, recentFailures: s.failures }),
       events: {
         refused: () => {
@@ -248,6 +254,9 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
 
   const collect = (n: OverlayNode) => {
     for (const g of [n.sub, n.region]) {
+      if (g.tier === 'subgrid') totals.encodesSub += g.stats.encodes;
+      else totals.encodesRegion += g.stats.encodes;
+      totals.commits += g.stats.commits;
       totals.elections += g.stats.elections;
       totals.handovers += g.stats.handovers;
       totals.stepDowns += g.stats.stepDowns;
@@ -442,6 +451,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     superPeers: leaders.map((s) => s.id),
     regionPeers,
     elections: totals.elections,
+    encodes: { subgrid: totals.encodesSub, region: totals.encodesRegion, commits: totals.commits },
     failovers,
     handovers: totals.handovers,
     stepDowns: totals.stepDowns,
