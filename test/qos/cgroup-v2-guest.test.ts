@@ -9,6 +9,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hostKhzFromCpuinfo } from '../../agent/src/vm/qemu-command.ts';
 import { BUSYBOX, QEMU, buildInitramfs, guestKernel } from './v2-guest-image.ts';
 
+interface ProbeResult {
+  error?: string;
+  layout: { kind: string; controllers: string[] };
+  limited: Record<string, string>;
+  released: Record<string, string>;
+  membership: string;
+  contains: boolean;
+  share: number;
+  usage: { cpuNs: number; throttledPeriods: number };
+  removed: boolean;
+}
+
 const kernel = guestKernel();
 const skip = !existsSync(QEMU) ? 'qemu-system-x86_64 is not installed'
   : !existsSync(BUSYBOX) ? 'busybox-static is not installed (scripts/install-system-deps.sh)'
@@ -38,19 +50,19 @@ describe.skipIf(skip)('cgroup v2 inside a guest booted with only cgroup v2', () 
 
     const line = console.split('\n').find((l) => l.startsWith('V2PROBE '));
     expect(line, `no probe output; guest console:\n${console.slice(-3000)}`).toBeDefined();
-    const r = JSON.parse(line!.slice('V2PROBE '.length)) as Record<string, any>;
-    expect(r['error'], String(r['error'])).toBeUndefined();
-    expect(r['layout'].kind).toBe('v2');
-    expect(r['layout'].controllers).toEqual(expect.arrayContaining(['cpu', 'cpuset', 'memory']));
-    expect(r['limited']).toEqual({ 'cpu.max': '50000 100000', 'cpu.idle': '1', 'cpuset.cpus': '0', 'memory.max': String(64 * 1024 * 1024) });
-    expect(r['membership']).toBe('0::/phantom-grid/guests');
-    expect(r['contains']).toBe(true);
+    const r = JSON.parse(line!.slice('V2PROBE '.length)) as ProbeResult;
+    expect(r.error, String(r.error)).toBeUndefined();
+    expect(r.layout.kind).toBe('v2');
+    expect(r.layout.controllers).toEqual(expect.arrayContaining(['cpu', 'cpuset', 'memory']));
+    expect(r.limited).toEqual({ 'cpu.max': '50000 100000', 'cpu.idle': '1', 'cpuset.cpus': '0', 'memory.max': String(64 * 1024 * 1024) });
+    expect(r.membership).toBe('0::/phantom-grid/guests');
+    expect(r.contains).toBe(true);
     // A busy loop would take a whole core (50% of two); the cap holds it near 25%.
-    expect(r['share']).toBeGreaterThan(5);
-    expect(r['share']).toBeLessThanOrEqual(25 + 8);
-    expect(r['usage'].cpuNs).toBeGreaterThan(0);
-    expect(r['usage'].throttledPeriods).toBeGreaterThan(0);
-    expect(r['released']).toEqual({ 'cpu.max': 'max 100000', 'cpu.idle': '0', 'cpu.weight': '100', 'memory.max': 'max' });
-    expect(r['removed']).toBe(true);
+    expect(r.share).toBeGreaterThan(5);
+    expect(r.share).toBeLessThanOrEqual(25 + 8);
+    expect(r.usage.cpuNs).toBeGreaterThan(0);
+    expect(r.usage.throttledPeriods).toBeGreaterThan(0);
+    expect(r.released).toEqual({ 'cpu.max': 'max 100000', 'cpu.idle': '0', 'cpu.weight': '100', 'memory.max': 'max' });
+    expect(r.removed).toBe(true);
   }, 180_000); // TCG boot + Node start-up on a shared 2-core host
 });
