@@ -146,6 +146,10 @@ export function planTask(task: TesTaskRequest, ctx: PlanContext): TaskPlan {
     if (stdin !== null && !inputs.some((input) => input.path === stdin && !(input.source.kind === 'file' && input.source.directory))) {
       throw bad(`${field}.stdin`, `"${ex.stdin}" is not one of the task's input files`);
     }
+    for (const key of Object.keys(ex.env ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw bad(`${field}.env.${key}`, 'environment variable names are letters, digits and _, not starting with a digit');
+    }
+    if (ex.command.some((a) => a.includes('\0'))) throw bad(`${field}.command`, 'arguments must not contain NUL');
     return {
       argv: ex.command,
       cwd: ex.workdir === undefined ? '' : guestPath(ex.workdir, `${field}.workdir`, { allowRoot: true }),
