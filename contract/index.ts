@@ -10,4 +10,3 @@ export * from './tes.ts';
 export * from './jobs.ts';
 export * from './broker.ts';
 export * from './qos.ts';
-export * from './broker.ts';
