@@ -35,6 +35,9 @@ export const browserLauncher: Launcher = {
   },
   async open(opts = {}) {
     const agent: AgentProcess = await startAgent({ args: ['--ui', uiDir, '--print-login-url'] });
+    // The URL line follows the "running" line startAgent waits for: on a loaded machine it can lag.
+    const deadline = Date.now() + 15_000;
+    while (!/open the UI: \S+\n/.test(agent.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const url = /open the UI: (\S+)/.exec(agent.stdout())?.[1];
     if (!url) throw new Error(`agent printed no login URL: ${agent.stdout()}`);
     const browser: Browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });

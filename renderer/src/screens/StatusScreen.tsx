@@ -1,8 +1,4 @@
-import { useEffect } from 'react';
-import { useClient } from '../api/context.tsx';
 import { useStatus } from '../stores/status.ts';
-
-const REFRESH_MS = 2000;
 
 function Row({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
@@ -14,14 +10,8 @@ function Row({ label, value, testId }: { label: string; value: string; testId?: 
 }
 
 export function StatusScreen() {
-  const client = useClient();
-  const { status, error, refresh } = useStatus();
-
-  useEffect(() => {
-    void refresh(client);
-    const timer = setInterval(() => void refresh(client), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [client, refresh]);
+  // App polls the status for every screen (useAgentPolling).
+  const { status, error } = useStatus();
 
   return (
     <section aria-labelledby="status-title">
@@ -33,7 +23,7 @@ export function StatusScreen() {
       )}
       {!status && !error && <p aria-busy="true">Connecting to the agent…</p>}
       {status && (
-        <dl className="status">
+        <dl className="status card">
           <Row label="Node" value={status.peerId} testId="peer-id" />
           <Row label="State" value={`${status.state} · ${status.role}`} testId="state" />
           <Row label="Machine" value={`${status.resources.cores} cores · ${status.resources.cpuModel}`} testId="cores" />
