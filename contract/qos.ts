@@ -94,6 +94,8 @@ export const QosStatus = z.object({
   }).nullable(),
   /** Guests' measured CPU, percent of the machine, over the last sample. */
   guestCpuPercent: z.number().nullable(),
+  /** Cores the guests' threads are pinned to (off the owner's busy cores); null = not pinned. */
+  guestThreadCores: z.array(z.number().int()).nullable(),
   guests: z.array(z.object({ pid: z.number().int(), id: z.string(), memoryMiB: z.number().nullable() })),
   /** The memory limit asked for is below what running guests hold: these must move first. */
   memoryShortfall: z.object({ limitMiB: z.number(), heldMiB: z.number(), mustMove: z.array(z.string()) }).nullable(),

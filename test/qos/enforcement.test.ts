@@ -74,6 +74,9 @@ describe.skipIf(skip)('QoS on real cgroup v1', () => {
     expect(s.owner.state).toBe('active');
     expect(s.mode).toBe('throttled');
     expect(s.guestCpuPercent).not.toBeNull();
+    // The guest's threads were pinned through the addon to the cores placement chose.
+    expect(s.guestThreadCores).not.toBeNull();
+    expect(native.getAffinity(procs[0]!.pid)).toEqual(s.guestThreadCores);
     await owner.kill();
   });
 

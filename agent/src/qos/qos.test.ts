@@ -158,6 +158,21 @@ describe('createQos', () => {
     expect(read('memory.max')).toBe(String(300 * MiB));
   });
 
+  it('pins guest threads off the core the owner uses, and back after the quiet period', async () => {
+    const pins: Array<[number, number[]]> = [];
+    qos = makeQos({ native: { sweep: async () => fakeSweep(now / 1000, procs), setAffinity: (tid, cores) => void pins.push([tid, [...cores]]) } });
+    await qos.start();
+    qos.placeGuest(4242, { id: 'g1' });
+    await step(0);
+    await step(0);
+    expect(pins).toEqual([[4242, [0, 1]]]);
+    await step(50); // the owner's one busy thread ran on core 0
+    expect(pins.at(-1)).toEqual([4242, [1]]);
+    expect(qos.status().guestThreadCores).toEqual([1]);
+    for (let i = 0; i < 6; i++) await step(0);
+    expect(pins.at(-1)).toEqual([4242, [0, 1]]);
+  });
+
   it('QoS off: the donation without idle marking, and no sampling at all', async () => {
     qos = makeQos({ limits: { ...DEFAULT_LIMITS, qos: false } });
     await qos.start();

@@ -18,6 +18,7 @@ import {
   createInterruptIdleSource, createLogindIdleSource, createPresenceStore, createSysfsBatterySource,
   firstBatterySource, firstIdleSource, type BatterySource, type IdleSource, type Reading,
 } from './owner-signals.ts';
+import { createPlacement } from './placement.ts';
 import { createPressureTracker, decide, type Decision } from './policy.ts';
 import { createTrendSet, type Trend } from './trends.ts';
 
@@ -32,7 +33,8 @@ export interface QosOptions {
   /** Wall-clock milliseconds, for the schedule (default Date.now). */
   readonly wallClock?: () => number;
   readonly timers: Timers;
-  readonly native: Pick<NativeApi, 'sweep'>;
+  /** setAffinity, when given, moves guest threads off the owner's cores. */
+  readonly native: Pick<NativeApi, 'sweep'> & Partial<Pick<NativeApi, 'setAffinity'>>;
   readonly limits?: DonationLimits;
   readonly policy?: QosPolicy;
   readonly rules?: LocalRules;
@@ -152,6 +154,10 @@ export function createQos(opts: QosOptions): Qos {
   let decision: Decision | null = null;
   let applied: (GroupLimits & { memoryMiB: number | null }) | null = null;
   let memoryShortfall: QosStatus['memoryShortfall'] = null;
+  /** A core counts as the owner's from half of it busy with owner work. */
+  const placement = createPlacement(() => ({ busyPercent: 50, quietMs: policy.quietSeconds * 1000 }));
+  let threadCores: number[] | null = null;
+  let pinnedTids = new Set<number>();
 
   const emit = (req: MigrateRequest): void => {
     log.warn({ req }, 'asking to move guests away');
@@ -277,6 +283,33 @@ export function createQos(opts: QosOptions): Qos {
     }
   }
 
+  /** Pins every guest thread to the cores placement picks; new threads (QEMU adds some) on the next sample. */
+  function placeThreads(sweep: Sweep, ownerPerCore: readonly number[] | null, now: number): void {
+    const setAffinity = opts.native.setAffinity;
+    if (!setAffinity || !driver || guests.size === 0) return;
+    const allowed = limits.cores ?? Array.from({ length: opts.cpuCount }, (_, i) => i);
+    const target = placement.update(allowed, ownerPerCore, now);
+    if (JSON.stringify(target) !== JSON.stringify(threadCores)) {
+      if (threadCores) log.info({ cores: target }, 'guest threads moved');
+      threadCores = target;
+      pinnedTids = new Set();
+    }
+    const alive = new Set<number>();
+    for (const p of sweep.processes) {
+      if (!driver.contains(guestName, p.cgroup)) continue;
+      for (const t of p.threads) {
+        alive.add(t.tid);
+        if (pinnedTids.has(t.tid)) continue;
+        try {
+          setAffinity(t.tid, target);
+        } catch (err) {
+          log.debug({ err, tid: t.tid }, 'cannot pin a guest thread (exited?)');
+        }
+      }
+    }
+    pinnedTids = alive;
+  }
+
   async function sample(): Promise<void> {
     if (inFlight) return inFlight;
     inFlight = (async () => {
@@ -313,6 +346,7 @@ export function createQos(opts: QosOptions): Qos {
           detail: `guests held back for ${policy.migrateAfterSeconds} s: ${decision.reason}`,
         });
       }
+      placeThreads(sweep, view.state === 'active' && load ? load.ownerPerCore : null, now);
       enforceRules(sweep, load?.dtSeconds ?? null, now);
       lastSampleAt = now;
       sampleMs = opts.clock.now() - t0;
@@ -509,6 +543,7 @@ export function createQos(opts: QosOptions): Qos {
         },
         applied: applied && { cpuPercent: applied.cpuPercent ?? 100, cores: applied.cores ? [...applied.cores] : null, memoryMiB: applied.memoryMiB, idle: applied.idle },
         guestCpuPercent: on ? guestCpuPercent : null,
+        guestThreadCores: on ? threadCores : null,
         guests: [...guests.values()].map((g) => ({ pid: g.pid, id: g.id, memoryMiB: g.memoryMiB })),
         memoryShortfall,
         rules: [...ruleStates.values()].map((st) => ({
