@@ -40,10 +40,10 @@ export interface TestGrid {
   refusals: Array<{ id: string; reason: string }>;
 }
 
-export function createTestGrid(specs: TestNodeSpec[], opts: { seed?: number; regions?: string[]; overlay?: Partial<OverlayConfig> } = {}): TestGrid {
+export function createTestGrid(specs: TestNodeSpec[], opts: { seed?: number; regions?: string[]; overlay?: Partial<OverlayConfig>; key?: GridKey } = {}): TestGrid {
   const seed = opts.seed ?? 1;
   const world = new World(seed, codec);
-  const key = createGridKey();
+  const key = opts.key ?? createGridKey();
   const regions = opts.regions ?? ['r0', 'r1', 'r2'].slice(0, Math.max(...specs.map((s) => s.region)) + 1);
   const nodes = new Map<string, OverlayNode>();
   const slots = new Map<string, Slot>();

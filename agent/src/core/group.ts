@@ -926,10 +926,13 @@ export class Group {
     } else if (this.role === 'member') this.scheduleRefresh(true);
   }
 
-  /** Leaves leadership on purpose: the best-ranked holder gets the state whole; then this group is left. */
-  handOff(): void {
+  /**
+   * Leaves leadership on purpose: the best-ranked holder gets the state whole (or `preferred`, e.g.
+   * the machine that just took this node's sub-grid, when the group has no other member).
+   */
+  handOff(preferred?: NodeRef): void {
     if (this.role === 'leader' && this.state) {
-      const best = this.rankedHolders()[0];
+      const best = this.rankedHolders()[0] ?? preferred;
       if (best) this.host.send(best, make('handover', { group: this.id, term: this.term + 1, version: this.state.version, state: toBase64(serializeState(this.state)) }));
     }
     this.stopLeading();

@@ -192,6 +192,9 @@ export class OverlayNode {
       case 'query': return this.onQuery(from, m);
       case 'query_hit': return this.onQueryHit(m);
       case 'query_done': return this.onQueryDone(from, m);
+      case 'not_member':
+        if (m.group.startsWith('rg:') && this.regionJoin?.target?.id === from.id) return this.onRegionNotMember(m);
+        return this.sub.handle(from, m);
       default: {
         const g = m.group.startsWith('rg:') ? this.region : this.sub;
         if (m.t === 'join' && g === this.sub && m.group !== this.sub.id && this.sub.isLeader) {
@@ -448,6 +451,17 @@ export class OverlayNode {
     this.region.followLeader(m.leader, m.term, 0, m.group);
   }
 
+  /** The named region peer does not lead the region (any more): try who it names, else take the region. */
+  private onRegionNotMember(m: Msg<'not_member'>): void {
+    const rj = this.regionJoin!;
+    rj.timer?.cancel();
+    if (m.leader && m.leader.id !== this.self.id && rj.tries < 6) {
+      rj.target = m.leader;
+      return this.sendRegionJoin(rj);
+    }
+    this.foundRegion();
+  }
+
   private foundRegion(): void {
     this.regionJoin?.timer?.cancel();
     this.regionJoin = null;
@@ -459,7 +473,7 @@ export class OverlayNode {
     this.regionJoin?.timer?.cancel();
     this.regionJoin = null;
     if (this.region.role === 'member' && this.region.leader) this.send(this.region.leader, make('leave', { group: this.region.id }));
-    if (this.region.isLeader) this.region.handOff();
+    if (this.region.isLeader) this.region.handOff(this.sub.role === 'member' && this.sub.leader ? this.sub.leader : undefined);
     else this.region.stop();
   }
 

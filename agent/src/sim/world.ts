@@ -62,7 +62,7 @@ export class World {
   private pending: PendingOp[] = [];
   private readonly codec: ErasureCodec;
   /** Per-message hook (the benchmark counts query traffic); null when unused. */
-  onSend: ((from: Slot, msg: unknown) => void) | null = null;
+  onSend: ((from: Slot, msg: unknown, to: string | null) => void) | null = null;
 
   constructor(seed: number, codec: ErasureCodec) {
     this.rand = derive(seed, 'network');
@@ -147,7 +147,7 @@ export class World {
 
   send(from: Slot, toId: string, msg: unknown): void {
     this.count(msg);
-    this.onSend?.(from, msg);
+    this.onSend?.(from, msg, toId);
     const to = this.slots.get(toId);
     if (!to || !to.up) {
       this.counters.toDown++;
@@ -172,6 +172,7 @@ export class World {
   /** LAN multicast: everyone up on the sender's site and side of any partition. */
   multicast(from: Slot, msg: unknown): void {
     this.count(msg);
+    this.onSend?.(from, msg, null);
     for (const to of this.siteSlots(from.site.index)) {
       if (to === from || !to.up || !this.reachable(from, to)) continue;
       if (this.loss > 0 && this.rand() < this.loss) continue;
