@@ -107,6 +107,8 @@ export const QosStatus = z.object({
     breaches: z.number().int(),
     lastBreach: z.string().nullable(),
   })),
+  /** Why the monitor cannot sample (native addon missing…); limits are still enforced. */
+  monitorError: z.string().nullable(),
   lastSampleAt: z.string().nullable(),
   /** Wall time of the last sample (sweep + bookkeeping). */
   sampleMs: z.number().nullable(),

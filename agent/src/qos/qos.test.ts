@@ -173,6 +173,16 @@ describe('createQos', () => {
     expect(pins.at(-1)).toEqual([4242, [0, 1]]);
   });
 
+  it('without the native addon the limits still hold and status says why the owner is not watched', async () => {
+    qos = makeQos({ native: { sweep: async () => { throw new Error('native addon not available at x (missing)'); } } });
+    await qos.start();
+    now = 1000;
+    pending[0]!.fn();
+    await new Promise((r) => setImmediate(r));
+    expect(qos.status()).toMatchObject({ monitorError: expect.stringMatching(/native addon not available/), applied: { cpuPercent: 50, idle: true } });
+    expect(pending.filter((t) => !t.cancelled && t.at === 2000)).toHaveLength(1);
+  });
+
   it('QoS off: the donation without idle marking, and no sampling at all', async () => {
     qos = makeQos({ limits: { ...DEFAULT_LIMITS, qos: false } });
     await qos.start();

@@ -141,6 +141,7 @@ export function createQos(opts: QosOptions): Qos {
   let running = false;
   let timer: TimerHandle | null = null;
   let inFlight: Promise<void> | null = null;
+  let monitorError: string | null = null;
 
   let prevSweep: Sweep | null = null;
   let prevGuestCpu: { ns: number; at: number } | null = null;
@@ -363,7 +364,16 @@ export function createQos(opts: QosOptions): Qos {
     timer = opts.timers.set(1000 / policy.sampleHz, () => {
       timer = null;
       sample()
-        .catch((err: unknown) => log.error({ err }, 'QoS sample failed'))
+        .then(() => {
+          if (monitorError) log.info('QoS monitor sampling again');
+          monitorError = null;
+        })
+        .catch((err: unknown) => {
+          // Without the addon (not built, unsupported OS) limits are still enforced; say so once.
+          const msg = (err as Error).message;
+          if (msg !== monitorError) log.error({ err }, 'QoS sample failed: the owner is not monitored, limits stay as they are');
+          monitorError = msg;
+        })
         .finally(schedule);
     });
   }
@@ -549,6 +559,7 @@ export function createQos(opts: QosOptions): Qos {
         rules: [...ruleStates.values()].map((st) => ({
           exe: st.rule.exe, pids: st.group?.pids() ?? [], cpuPercent: st.cpuPercent, memoryMiB: st.rule.memoryMiB, breaches: st.breaches, lastBreach: toIso(st.lastBreach),
         })),
+        monitorError,
         lastSampleAt: toIso(lastSampleAt),
         sampleMs,
       };
