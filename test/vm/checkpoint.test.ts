@@ -60,7 +60,7 @@ describe('checkpoint and restore with real QEMU', () => {
     expect(atKill).toBeLessThan(LINES);
     await restored.shutdown();
     expect(processAlive(restored.pid)).toBe(false);
-  });
+  }, 180_000);
 
   describe('bad checkpoints', () => {
     const copyStore = (name: string) => {

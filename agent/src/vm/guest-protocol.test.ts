@@ -89,10 +89,18 @@ describe('job output across restores', () => {
     expect(r.stdout.toString()).toBe('abcdefghi');
   });
 
-  it('reports a gap instead of joining over it', async () => {
+  it('holds output that overtook a re-send until the gap is filled', async () => {
     const run = new JobRun();
-    run.accept({ type: 'out', stream: 'stdout', offset: 0, data: Buffer.from('ab') });
+    run.accept({ type: 'out', stream: 'stdout', offset: 5, data: Buffer.from('fg') });
+    run.accept({ type: 'out', stream: 'stdout', offset: 0, data: Buffer.from('abcde') });
+    run.accept({ type: 'exit', exit: { code: 0, signal: null, utimeUs: 0, stimeUs: 0, maxRssKb: 0, wallMs: 0, stdoutBytes: 7, stderrBytes: 0 } });
+    expect((await run.result).stdout.toString()).toBe('abcdefg');
+  });
+
+  it('fails when the guest says the output it was asked for is gone', async () => {
+    const run = new JobRun();
     run.accept({ type: 'out', stream: 'stdout', offset: 5, data: Buffer.from('x') });
-    await expect(run.result).rejects.toThrow(/output gap: expected offset 2, got 5/);
+    run.accept({ type: 'error', code: 'output_lost', message: 'requested output is older than the retained 1 MiB' });
+    await expect(run.result).rejects.toThrow(/retained/);
   });
 });

@@ -30,9 +30,14 @@ export class GuestJobError extends Error {
   }
 }
 
+/** Output held ahead of a gap (frames that overtook a re-send) before the run gives up. */
+const MAX_PENDING = 16 * 1024 * 1024;
+
 class Stream {
   base: number | null;
   private chunks: Buffer[] = [];
+  private pending = new Map<number, Buffer>();
+  private pendingBytes = 0;
   length = 0;
   constructor(base: number | null) {
     this.base = base;
@@ -40,17 +45,41 @@ class Stream {
   get end(): number {
     return (this.base ?? 0) + this.length;
   }
-  /** Returns the new bytes, or an error text for a gap. */
-  accept(offset: number, data: Buffer): Buffer | string {
-    if (this.base === null) this.base = offset;
-    const end = this.end;
-    if (offset > end) return `output gap: expected offset ${end}, got ${offset}`;
-    const fresh = data.subarray(Math.min(data.length, end - offset));
+  private append(offset: number, data: Buffer): Buffer {
+    const fresh = data.subarray(Math.min(data.length, this.end - offset));
     if (fresh.length) {
       this.chunks.push(Buffer.from(fresh));
       this.length += fresh.length;
     }
     return fresh;
+  }
+  /** Returns the bytes that became contiguous, or an error text. */
+  accept(offset: number, data: Buffer): Buffer | string {
+    if (this.base === null) this.base = offset;
+    if (offset > this.end) {
+      // Ahead of what we hold: keep it until the missing part is re-sent.
+      if (!this.pending.has(offset)) {
+        this.pending.set(offset, Buffer.from(data));
+        this.pendingBytes += data.length;
+      }
+      if (this.pendingBytes > MAX_PENDING) return `output gap at offset ${this.end} not filled after ${this.pendingBytes} B more`;
+      return Buffer.alloc(0);
+    }
+    const out = [this.append(offset, data)];
+    for (let progressed = true; progressed && this.pending.size; ) {
+      progressed = false;
+      for (const [off, buf] of this.pending) {
+        if (off > this.end) continue;
+        this.pending.delete(off);
+        this.pendingBytes -= buf.length;
+        out.push(this.append(off, buf));
+        progressed = true;
+      }
+    }
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
+  }
+  get missing(): boolean {
+    return this.pending.size > 0;
   }
   bytes(): Buffer {
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
