@@ -83,6 +83,9 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
   let dirty = false;
   // Earliest completion/activation, valid until the flow set or the rates change.
   let cachedNext: number | undefined;
+  // Marks which links a recompute has initialised (avoids touching idle links).
+  let epoch = 1;
+  const heap = new LinkHeap();
   const links = new Map<string, Link>();
   const flows = new Map<number, Flow>();
 
@@ -90,29 +93,43 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
     if (!Number.isFinite(v) || v < min) throw new RangeError(`${name} must be a finite number ≥ ${min}, got ${v}`);
   }
 
-  /** Max-min fair rates by progressive filling: repeatedly saturate the link with the smallest fair share. */
+  /**
+   * Max-min fair rates by progressive filling: repeatedly saturate the link with the smallest fair
+   * share. Fixing a flow at a rate no larger than another link's share can only raise that link's
+   * share, so a heap entry is a lower bound: when one surfaces, its link's share is recomputed and,
+   * if it is no longer the smallest, pushed back once. That keeps a recompute near O(F log L).
+   */
   function recompute(): void {
     dirty = false;
     cachedNext = undefined;
-    for (const f of flows.values()) settle(f);
-    const heap = new LinkHeap();
-    for (const l of links.values()) {
-      l.cap = l.bandwidth;
-      l.unfixed = 0;
-      l.version++;
-    }
+    const busy: Link[] = [];
     for (const f of flows.values()) {
+      settle(f);
       f.fixed = !f.active;
       f.rate = 0;
-      if (f.active) for (const l of f.route) l.unfixed++;
+      if (!f.active) continue;
+      for (const l of f.route) {
+        if (l.version !== epoch) {
+          l.version = epoch;
+          l.cap = l.bandwidth;
+          l.unfixed = 0;
+          busy.push(l);
+        }
+        l.unfixed++;
+      }
     }
-    for (const l of links.values()) if (l.unfixed > 0) heap.push(l.cap / l.unfixed, l, l.version);
-    for (;;) {
-      const top = heap.pop();
-      if (!top) break;
-      const l = top.link;
-      if (top.version !== l.version || l.unfixed === 0) continue;
+    epoch++;
+    heap.clear();
+    for (const l of busy) heap.push(l.cap / l.unfixed, l);
+    while (heap.size > 0) {
+      const key = heap.topKey();
+      const l = heap.pop();
+      if (l.unfixed === 0) continue;
       const share = Math.max(0, l.cap / l.unfixed);
+      if (share > key && heap.size > 0 && share > heap.topKey()) {
+        heap.push(share, l);
+        continue;
+      }
       for (const f of l.flows) {
         if (f.fixed) continue;
         f.fixed = true;
@@ -120,13 +137,8 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
         for (const other of f.route) {
           other.cap = Math.max(0, other.cap - share);
           other.unfixed--;
-          if (other !== l && other.unfixed > 0) {
-            other.version++;
-            heap.push(other.cap / other.unfixed, other, other.version);
-          }
         }
       }
-      l.version++;
     }
   }
 
@@ -265,61 +277,62 @@ export function createFlowNetwork<T>(opts: { start?: number } = {}): FlowNetwork
   };
 }
 
-/** Binary min-heap of links keyed by fair share; stale entries are skipped by version. */
+/** Binary min-heap of links keyed by fair share (a lower bound of it, see recompute). */
 class LinkHeap {
   private readonly keys: number[] = [];
   private readonly links: Link[] = [];
-  private readonly versions: number[] = [];
 
-  push(key: number, link: Link, version: number): void {
+  get size(): number {
+    return this.keys.length;
+  }
+
+  clear(): void {
+    this.keys.length = 0;
+    this.links.length = 0;
+  }
+
+  topKey(): number {
+    return this.keys[0]!;
+  }
+
+  push(key: number, link: Link): void {
     const k = this.keys;
+    const l = this.links;
     let i = k.length;
     k.push(key);
-    this.links.push(link);
-    this.versions.push(version);
+    l.push(link);
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (k[p]! <= key) break;
-      this.swap(i, p);
+      k[i] = k[p]!;
+      l[i] = l[p]!;
       i = p;
     }
+    k[i] = key;
+    l[i] = link;
   }
 
-  pop(): { link: Link; version: number } | undefined {
+  pop(): Link {
     const k = this.keys;
-    if (k.length === 0) return undefined;
-    const out = { link: this.links[0]!, version: this.versions[0]! };
-    const last = k.length - 1;
-    this.swap(0, last);
-    k.pop();
-    this.links.pop();
-    this.versions.pop();
+    const l = this.links;
+    const out = l[0]!;
+    const lastKey = k.pop()!;
+    const lastLink = l.pop()!;
+    const n = k.length;
+    if (n === 0) return out;
     let i = 0;
     for (;;) {
       const a = 2 * i + 1;
+      if (a >= n) break;
       const b = a + 1;
-      let m = i;
-      if (a < k.length && k[a]! < k[m]!) m = a;
-      if (b < k.length && k[b]! < k[m]!) m = b;
-      if (m === i) break;
-      this.swap(i, m);
+      const m = b < n && k[b]! < k[a]! ? b : a;
+      if (k[m]! >= lastKey) break;
+      k[i] = k[m]!;
+      l[i] = l[m]!;
       i = m;
     }
+    k[i] = lastKey;
+    l[i] = lastLink;
     return out;
-  }
-
-  private swap(i: number, j: number): void {
-    const k = this.keys;
-    const l = this.links;
-    const v = this.versions;
-    const tk = k[i]!;
-    k[i] = k[j]!;
-    k[j] = tk;
-    const tl = l[i]!;
-    l[i] = l[j]!;
-    l[j] = tl;
-    const tv = v[i]!;
-    v[i] = v[j]!;
-    v[j] = tv;
   }
 }
