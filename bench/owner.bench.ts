@@ -183,10 +183,10 @@ export default (async ({ quick, progress }) => {
     // The group also gets the highest weight here: on a shared machine other work would otherwise
     // keep the guests below their cap, and that would measure the neighbours, not the cap.
     signalGuests('SIGCONT');
-    const sharesFile = join('/sys/fs/cgroup/cpu', self['cpu'] ?? '/', root, 'guests', 'cpu.shares');
+    const cpuDir = join('/sys/fs/cgroup/cpu', self['cpu'] ?? '/', root);
     for (const cap of [25, 50, 75]) {
       qos.applyLimits({ ...DEFAULT_LIMITS, qos: false, cpuPercent: cap });
-      writeFileSync(sharesFile, '262144');
+      for (const d of [cpuDir, join(cpuDir, 'guests')]) writeFileSync(join(d, 'cpu.shares'), '262144');
       await sleep(700);
       const a = reading();
       await sleep(quick ? 1500 : 3000);

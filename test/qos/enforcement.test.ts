@@ -47,6 +47,8 @@ describe.skipIf(skip)('QoS on real cgroup v1', () => {
     expect(qos.placeGuest(guest.pid, { id: 'burner' })).toBe(true);
     expect(readFileSync(join(cpuDir, 'cgroup.procs'), 'utf8')).toContain(String(guest.pid));
     expect(readFileSync(join(cpuDir, 'cpu.idle'), 'utf8').trim()).toBe('1');
+    // The top group too: cpu.idle ranks a group only among its siblings.
+    expect(readFileSync(join(cpuDir, '..', 'cpu.idle'), 'utf8').trim()).toBe('1');
     expect(Number(readFileSync(join(cpuDir, 'cpu.cfs_quota_us'), 'utf8'))).toBeLessThanOrEqual(0.25 * cpuCount * 100_000);
     await new Promise((r) => setTimeout(r, 300));
     const share = await shareOfMachine(guest.pid, 3000, cpuCount);
@@ -85,7 +87,7 @@ describe.skipIf(skip)('QoS on real cgroup v1', () => {
     procs.push(hog);
     qos.applyRules([{ exe: 'phantom-hog', cpuPercent: 10, memoryMiB: null }]);
     await qos.sample();
-    const ruleDir = join('/sys/fs/cgroup/cpu', self['cpu'] ?? '/', root, 'local', 'phantom-hog');
+    const ruleDir = join('/sys/fs/cgroup/cpu', self['cpu'] ?? '/', `${root}-local`, 'phantom-hog');
     expect(readFileSync(join(ruleDir, 'cgroup.procs'), 'utf8')).toContain(String(hog.pid));
     const share = await shareOfMachine(hog.pid, 2000, cpuCount);
     expect(share).toBeLessThanOrEqual(10 + 8);
@@ -96,5 +98,6 @@ describe.skipIf(skip)('QoS on real cgroup v1', () => {
     // Dropping the rule releases the application from its cap.
     qos.applyRules([]);
     expect(existsSync(ruleDir)).toBe(false);
+    expect(existsSync(join(ruleDir, '..'))).toBe(false);
   });
 });

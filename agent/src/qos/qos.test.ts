@@ -74,6 +74,7 @@ describe('createQos', () => {
     await qos.start();
     expect(read('cpu.max')).toBe('100000 100000');
     expect(read('cpu.idle')).toBe('1');
+    expect(readFileSync(join(mount, 'phantom-grid/cpu.idle'), 'utf8')).toBe('1'); // the top group competes with the owner
     expect(read('memory.max')).toBe(String(2048 * MiB));
     expect(qos.status()).toMatchObject({ enabled: true, layout: 'v2', guestGroup: 'phantom-grid/guests', mode: 'run', applied: { cpuPercent: 50, idle: true, memoryMiB: 2048 } });
     expect(qos.placeGuest(4242, { id: 'g1' })).toBe(true);

@@ -42,7 +42,7 @@ export interface QosOptions {
   readonly layout?: CgroupLayout;
   /** Where groups live in each hierarchy: '' = root (default), 'self' = below this process's own groups. */
   readonly cgroupBase?: string | 'self';
-  /** Top group name (default "phantom-grid"); guests go in <root>/guests, rules in <root>/local/<exe>. */
+  /** Top group name (default "phantom-grid"); guests go in <root>/guests, rules in <root>-local/<exe>. */
   readonly cgroupRoot?: string;
   readonly cpuCount: number;
   readonly totalMemoryBytes?: number;
@@ -117,6 +117,8 @@ export function createQos(opts: QosOptions): Qos {
   const wall = opts.wallClock ?? Date.now;
   const rootName = opts.cgroupRoot ?? 'phantom-grid';
   const guestName = `${rootName}/guests`;
+  // Local rules cap the owner's own applications: they must not sit below the idle top group.
+  const localName = `${rootName}-local`;
   const totalMem = opts.totalMemoryBytes ?? totalmem();
   const selfPid = opts.selfPid ?? process.pid;
 
@@ -135,6 +137,7 @@ export function createQos(opts: QosOptions): Qos {
   let layout: CgroupLayout | null = null;
   let driver: CgroupDriver | null = null;
   let guestGroup: CgroupGroup | null = null;
+  let topGroup: CgroupGroup | null = null;
   const guests = new Map<number, Guest>();
   const ruleStates = new Map<string, RuleState>();
   let paused = false;
@@ -204,6 +207,9 @@ export function createQos(opts: QosOptions): Qos {
     const same = applied && applied.cpuPercent === next.cpuPercent && applied.idle === next.idle && applied.memoryBytes === next.memoryBytes
       && JSON.stringify(applied.cores) === JSON.stringify(next.cores);
     if (!same || force) {
+      // cpu.idle only ranks a group among its siblings: the top group competes with the owner's
+      // tasks, so it is marked too, or an all-cores owner would share with the guests again.
+      if (topGroup && (force || applied?.idle !== next.idle)) topGroup.configure({ cpuPercent: null, cores: null, memoryBytes: null, idle: next.idle, weight: 100 });
       guestGroup.configure(next);
       if (!applied || applied.cpuPercent !== next.cpuPercent || applied.idle !== next.idle) log.info({ mode: d.mode, reason: d.reason, cpuPercent: d.cpuPercent, idle: d.idle }, 'guest limits applied');
       applied = next;
@@ -222,11 +228,11 @@ export function createQos(opts: QosOptions): Qos {
     if (p.pid === selfPid || p.pid === 2 || p.ppid === 2) return 'ignore';
     if (!driver) return 'owner';
     if (driver.contains(guestName, p.cgroup)) return 'guest';
-    if (ruleStates.size && driver.contains(`${rootName}/local`, p.cgroup)) return 'rule';
+    if (ruleStates.size && driver.contains(localName, p.cgroup)) return 'rule';
     return 'owner';
   }
 
-  const ruleGroupName = (exe: string): string => `${rootName}/local/${exe.slice(0, 15).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  const ruleGroupName = (exe: string): string => `${localName}/${exe.slice(0, 15).replace(/[^A-Za-z0-9._-]/g, '_')}`;
 
   function syncRules(): void {
     const wanted = new Map(rules.map((r) => [ruleGroupName(r.exe), r]));
@@ -403,6 +409,7 @@ export function createQos(opts: QosOptions): Qos {
       } else {
         try {
           driver = createCgroupDriver({ layout, cpuCount: opts.cpuCount, ...(opts.cgroupBase !== undefined ? { base: opts.cgroupBase } : {}) });
+          topGroup = driver.group(rootName);
           guestGroup = driver.group(guestName);
           syncRules();
         } catch (err) {
@@ -410,6 +417,7 @@ export function createQos(opts: QosOptions): Qos {
           layout = { kind: 'none', reason: (err as Error).message };
           driver = null;
           guestGroup = null;
+          topGroup = null;
         }
       }
       decision = currentDecision(opts.clock.now());
