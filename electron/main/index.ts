@@ -91,6 +91,10 @@ async function main(): Promise<void> {
   app.on('second-instance', () => windows.open());
   if (!process.argv.includes(HIDDEN_FLAG)) windows.open();
 
+  // setupPresence: battery, lock, suspend and idle time go to the agent.
+  const presence = setupPresence({ powerMonitor, report: (r) => link.call('reportPresence', r), timers: realTimers, log });
+  presence.start();
+
   // setupTray and notifications, both fed by one status watch.
   let quitting = false;
   const watch = createStatusWatch({
@@ -99,6 +103,8 @@ async function main(): Promise<void> {
     timers: realTimers,
     onSnapshot: (snap) => {
       tray.update(trayView(snap.host, snap.status, snap.pause));
+      // A (re)started agent answers for the first time: tell it what the session knows.
+      if (snap.status && !last.status) presence.resync();
       for (const note of notificationsFor(last, snap, Date.now())) if (Notification.isSupported()) new Notification(note).show();
       last = snap;
     },
@@ -120,9 +126,6 @@ async function main(): Promise<void> {
   );
   watch.start();
 
-  // setupPresence: battery, lock, suspend and idle time go to the agent.
-  const presence = setupPresence({ powerMonitor, report: (r) => link.call('reportPresence', r), timers: realTimers, log });
-  presence.start();
 
   // setupPreset, setupLoginItem, setupUpdater
   if (preset) {

@@ -52,13 +52,22 @@ export function setupPresence(opts: PresenceOptions) {
     timer = opts.timers.setTimeout(readIdle, poll);
   };
 
+  let locked = false;
+  pm.on('lock-screen', () => void (locked = true));
+  pm.on('unlock-screen', () => void (locked = false));
+  const full = () => {
+    lastIdle = Math.max(0, Math.floor(pm.getSystemIdleTime()));
+    send({ onBattery: pm.isOnBatteryPower(), idleSeconds: lastIdle, screenLocked: locked, suspended: false });
+  };
+
   return {
-    /** Sends the full picture (after every agent start) and begins idle polling. */
+    /** Sends the full picture and begins idle polling. */
     start() {
-      lastIdle = Math.max(0, Math.floor(pm.getSystemIdleTime()));
-      send({ onBattery: pm.isOnBatteryPower(), idleSeconds: lastIdle, screenLocked: false, suspended: false });
+      full();
       if (timer === null) timer = opts.timers.setTimeout(readIdle, poll);
     },
+    /** Sends the full picture again: a (re)started agent knows nothing of the session. */
+    resync: full,
     stop() {
       stopped = true;
       if (timer !== null) opts.timers.clearTimeout(timer);

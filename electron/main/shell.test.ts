@@ -190,6 +190,8 @@ describe('presence', () => {
     idle = 40; tick(); // a step: reported
     idle = 2; tick(); // the owner is back: reported at once
     expect(sent.slice(4)).toEqual([{ idleSeconds: 40 }, { idleSeconds: 2 }]);
+    p.resync(); // a restarted agent hears the whole picture, lock included
+    expect(sent.at(-1)).toEqual({ onBattery: true, idleSeconds: 2, screenLocked: true, suspended: false });
     p.stop();
   });
 });
