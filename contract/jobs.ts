@@ -102,5 +102,6 @@ export type SubmitBatchRequest = z.infer<typeof SubmitBatchRequest>;
 export const JobRef = z.object({ id: JobId });
 export type JobRef = z.infer<typeof JobRef>;
 
-export const CancelJobResponse = z.object({ id: z.string(), state: JobState, changed: z.boolean() });
+/** `state` after the request, `previous` before it; `changed` is false for a job that had already ended or was being canceled. */
+export const CancelJobResponse = z.object({ id: z.string(), state: JobState, previous: JobState, changed: z.boolean() });
 export type CancelJobResponse = z.infer<typeof CancelJobResponse>;

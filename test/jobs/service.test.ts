@@ -147,11 +147,11 @@ describe('job service', () => {
     const queued = jobs.submit(task(['echo', 'never']));
     await executor.started(running.id);
     expect(jobs.get(queued.id).state).toBe('QUEUED');
-    expect(jobs.cancel(queued.id)).toEqual({ id: queued.id, state: 'CANCELED', changed: true });
-    expect(jobs.cancel(running.id)).toMatchObject({ changed: true, state: 'CANCELING' });
+    expect(jobs.cancel(queued.id)).toEqual({ id: queued.id, state: 'CANCELED', previous: 'QUEUED', changed: true });
+    expect(jobs.cancel(running.id)).toMatchObject({ changed: true, state: 'CANCELING', previous: 'RUNNING' });
     expect((await waitForJob(jobs, running.id, 'terminal')).state).toBe('CANCELED');
     expect(executor.runs.map((r) => r.jobId)).toEqual([running.id]);
-    expect(jobs.cancel(running.id)).toEqual({ id: running.id, state: 'CANCELED', changed: false });
+    expect(jobs.cancel(running.id)).toEqual({ id: running.id, state: 'CANCELED', previous: 'CANCELED', changed: false });
     expect(jobs.stats().deliveries).toBe(0);
   });
 

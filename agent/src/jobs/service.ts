@@ -361,7 +361,8 @@ export function createJobService(opts: JobServiceOptions) {
 
   const cancel = (id: string): CancelJobResponse => {
     const r = find(id);
-    if (isTerminalJobState(r.state) || r.state === 'CANCELING') return { id, state: r.state, changed: false };
+    const previous = r.state;
+    if (isTerminalJobState(r.state) || r.state === 'CANCELING') return { id, state: r.state, previous, changed: false };
     if (r.state === 'QUEUED') {
       const at = queue.indexOf(id);
       if (at >= 0) queue.splice(at, 1);
@@ -370,8 +371,8 @@ export function createJobService(opts: JobServiceOptions) {
       record({ t: 'state', at: now(), id, state: 'CANCELING' });
       running.get(id)?.abort.abort();
     }
-    log.info({ job: id }, 'job cancel requested');
-    return { id, state: r.state, changed: true };
+    log.info({ job: id, previous }, 'job cancel requested');
+    return { id, state: r.state, previous, changed: true };
   };
 
   const jobLogs = (id: string): JobLogs => {

@@ -22,7 +22,7 @@ export const command: Command = {
       const r = await createControlClient(resolveDataDir(values['data-dir'], io.env)).call('cancelJob', { id });
       if (values.json) io.out(JSON.stringify(r, null, 2));
       if (r.changed) {
-        if (!values.json) io.out(r.state === 'QUEUED' ? `${id} canceled before it started` : `${id} is being canceled (it was ${r.state})`);
+        if (!values.json) io.out(r.previous === 'QUEUED' ? `${id} canceled before it started` : `${id} is being canceled (it was ${r.previous})`);
         return Exit.ok;
       }
       if (r.state === 'CANCELING' || r.state === 'CANCELED') {
