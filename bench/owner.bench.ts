@@ -8,7 +8,7 @@
 // load starts → guests' share measured from their cgroup's cpuacct.usage halves; all-cores owner),
 // cap_error_pct (largest |measured − cap| at caps of 25/50/75%).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -41,12 +41,13 @@ interface OwnerRun {
 }
 
 /** Starts `procs` owner processes, lets them all load, then releases them at once. */
-async function runOwner(procs: number, n: number, onStart?: (t: number) => void): Promise<OwnerRun> {
+async function runOwner(procs: number, n: number, onStart?: (t: number) => void, place?: (pid: number) => void): Promise<OwnerRun> {
   const children: ChildProcess[] = [];
   const outputs: Promise<number>[] = [];
   for (let i = 0; i < procs; i++) {
     const c = spawn(process.execPath, ['-e', OWNER_TASK, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
     children.push(c);
+    place?.(c.pid!);
     outputs.push(new Promise((resolve, reject) => {
       let out = '';
       c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -61,25 +62,44 @@ async function runOwner(procs: number, n: number, onStart?: (t: number) => void)
   return { ms: Math.max(...times), startedAt };
 }
 
-export default (async ({ quick, progress }) => {
+export default (async ({ quick, args, progress }) => {
+  // --isolated: owner, guests and this process run inside one high-weight cgroup and only the
+  // bench's owner tasks count as the owner, so other work on a shared machine cannot swamp the
+  // figures. Without it the machine is taken as it is.
+  const isolated = args.includes('--isolated');
   const native = createNativeApi();
   const addonError = native.nativeAddonError();
   if (addonError) throw new Error(addonError);
   const cpuCount = native.cpuCount();
   const runs = quick ? 3 : 5;
   const quietSeconds = 3;
-  const root = `phantom-bench-${process.pid}`;
+  const benchGroup = `phantom-bench-${process.pid}`;
+  const root = isolated ? `${benchGroup}/grid` : benchGroup;
+  const ownerPids = new Set<number>();
   const log = pino({ level: 'warn' }, pino.destination(2));
   const qos = createQos({
     log, clock: systemClock, timers: systemTimers, native, cpuCount, cgroupBase: 'self', cgroupRoot: root, limits: DEFAULT_LIMITS,
     // Default policy but a short quiet period, so guests are back at their full donation before
     // each owner run instead of after the default 30 s.
     policy: { ...DEFAULT_QOS_POLICY, quietSeconds },
+    ...(isolated ? { isOwner: (p: { pid: number; ppid: number }) => ownerPids.has(p.pid) } : {}),
   });
   await qos.start();
+  const cpuRoot = '/sys/fs/cgroup/cpu';
   const loadBefore = loadavg()[0]!;
   const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')).v1;
   const acctFile = join('/sys/fs/cgroup/cpuacct', self['cpuacct'] ?? '/', root, 'guests', 'cpuacct.usage');
+  const benchDir = join(cpuRoot, self['cpu'] ?? '/', benchGroup);
+  const ownerDir = join(benchDir, 'owner');
+  if (isolated) {
+    writeFileSync(join(benchDir, 'cpu.shares'), '262144');
+    mkdirSync(ownerDir, { recursive: true });
+    writeFileSync(join(benchDir, 'cgroup.procs'), String(process.pid));
+  }
+  const placeOwner = (pid: number) => {
+    ownerPids.add(pid);
+    if (isolated) writeFileSync(join(ownerDir, 'cgroup.procs'), String(pid));
+  };
   const guestNs = (): number => Number(readFileSync(acctFile, 'utf8'));
 
   // The guests: a process tree, one busy loop per core, forked after the parent is placed so the
@@ -98,7 +118,7 @@ export default (async ({ quick, progress }) => {
     let n = 20_000_000;
     const target = quick ? 700 : 1500;
     for (let i = 0; i < 3; i++) {
-      const { ms } = await runOwner(1, n);
+      const { ms } = await runOwner(1, n, undefined, placeOwner);
       n = Math.round((n * target) / ms);
     }
     return n;
@@ -117,7 +137,7 @@ export default (async ({ quick, progress }) => {
     const alone = async (procs: number) => {
       signalGuests('SIGSTOP');
       await sleep(300);
-      return (await runOwner(procs, n)).ms;
+      return (await runOwner(procs, n, undefined, placeOwner)).ms;
     };
     /** Guests running at their donation (the monitor released them) when the owner starts. */
     const beside = async (procs: number) => {
@@ -139,7 +159,7 @@ export default (async ({ quick, progress }) => {
           await sleep(10);
         }
       })();
-      const run = await runOwner(procs, n, (t) => (t0 = t));
+      const run = await runOwner(procs, n, (t) => (t0 = t), placeOwner);
       sampling = false;
       await sampler;
       // React: end of the first 50 ms window after the start whose guest share is under half the baseline.
@@ -183,7 +203,7 @@ export default (async ({ quick, progress }) => {
     // The group also gets the highest weight here: on a shared machine other work would otherwise
     // keep the guests below their cap, and that would measure the neighbours, not the cap.
     signalGuests('SIGCONT');
-    const cpuDir = join('/sys/fs/cgroup/cpu', self['cpu'] ?? '/', root);
+    const cpuDir = join(cpuRoot, self['cpu'] ?? '/', root);
     for (const cap of [25, 50, 75]) {
       qos.applyLimits({ ...DEFAULT_LIMITS, qos: false, cpuPercent: cap });
       for (const d of [cpuDir, join(cpuDir, 'guests')]) writeFileSync(join(d, 'cpu.shares'), '262144');
@@ -203,6 +223,10 @@ export default (async ({ quick, progress }) => {
     await new Promise((r) => (tree.exitCode !== null ? r(null) : tree.once('exit', r)));
     await sleep(200);
     qos.removeGuest(tree.pid!);
+    if (isolated) {
+      writeFileSync(join(cpuRoot, self['cpu'] ?? '/', 'cgroup.procs'), String(process.pid));
+      rmdirSync(ownerDir);
+    }
     await qos.stop();
   }
 
@@ -229,6 +253,7 @@ export default (async ({ quick, progress }) => {
       ...caps.map((c) => [`cap ${c.cap}% measured`, c.measured, `${c.cap} ± 2`, 1]),
       ['cap_error_pct (max |error|)', r1(capError), '<= 2', caps.length],
       ['quiet period used (s)', quietSeconds, 'default 30', ''],
+      ['isolated from other work on the machine', isolated ? 'yes' : 'no', '', ''],
       ['machine load average (1 min) before / after', `${loadBefore.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}`, `${cpuCount} cores`, ''],
     ],
     figures: {
@@ -238,6 +263,7 @@ export default (async ({ quick, progress }) => {
       react_ms: reactMs === null ? null : r1(reactMs),
       cap_error_pct: r1(capError),
       load_avg_1m: r1(loadBefore),
+      isolated,
     },
   };
 }) satisfies Benchmark;

@@ -82,6 +82,16 @@ describe.skipIf(skip)('QoS on real cgroup v1', () => {
     await owner.kill();
   });
 
+  it('QoS off gives the guest all cores back and clears the idle marking; on again restores it', () => {
+    const guest = procs[0]!;
+    qos.applyLimits({ ...DEFAULT_LIMITS, cpuPercent: 25, qos: false });
+    expect(native.getAffinity(guest.pid)).toEqual(Array.from({ length: cpuCount }, (_, i) => i));
+    expect(readFileSync(join(cpuDir, 'cpu.idle'), 'utf8').trim()).toBe('0');
+    expect(qos.status()).toMatchObject({ enabled: false, mode: 'off', guestThreadCores: null });
+    qos.applyLimits({ ...DEFAULT_LIMITS, cpuPercent: 25 });
+    expect(readFileSync(join(cpuDir, 'cpu.idle'), 'utf8').trim()).toBe('1');
+  });
+
   it('caps a local application matched by executable name and reports it', async () => {
     const hog = spawnBusy({ exe: 'phantom-hog' });
     procs.push(hog);

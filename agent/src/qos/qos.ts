@@ -2,6 +2,7 @@
 // parent cgroup, caps local applications by rule, and asks the VM host to move work away when the
 // owner's pressure lasts. Sampling → load (load.ts) → trends (trends.ts) → owner classifier
 // (owner-classifier.ts) → decision (policy.ts) → cgroup files (cgroup*.ts).
+import { readdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import {
@@ -46,6 +47,11 @@ export interface QosOptions {
   readonly cgroupRoot?: string;
   readonly cpuCount: number;
   readonly totalMemoryBytes?: number;
+  /**
+   * Which processes are the owner's (default: every one but the agent, kernel threads, guests and
+   * rule-capped apps). Benchmarks narrow it to their own owner task on a shared machine.
+   */
+  readonly isOwner?: (p: ProcessSample) => boolean;
   /** The agent itself (its CPU is not the owner's). */
   readonly selfPid?: number;
   /** Input idle time; default: desktop app reports, then logind, then input-device interrupts. */
@@ -226,10 +232,10 @@ export function createQos(opts: QosOptions): Qos {
 
   function classify(p: ProcessSample): Owner {
     if (p.pid === selfPid || p.pid === 2 || p.ppid === 2) return 'ignore';
-    if (!driver) return 'owner';
+    if (!driver) return !opts.isOwner || opts.isOwner(p) ? 'owner' : 'ignore';
     if (driver.contains(guestName, p.cgroup)) return 'guest';
     if (ruleStates.size && driver.contains(localName, p.cgroup)) return 'rule';
-    return 'owner';
+    return !opts.isOwner || opts.isOwner(p) ? 'owner' : 'ignore';
   }
 
   const ruleGroupName = (exe: string): string => `${localName}/${exe.slice(0, 15).replace(/[^A-Za-z0-9._-]/g, '_')}`;
@@ -315,6 +321,30 @@ export function createQos(opts: QosOptions): Qos {
       }
     }
     pinnedTids = alive;
+  }
+
+  /** Lets every guest thread use all the donated cores again (QoS off, stopping). */
+  function releaseThreads(): void {
+    const setAffinity = opts.native.setAffinity;
+    if (!setAffinity || !guestGroup || threadCores === null) return;
+    const allowed = limits.cores ?? Array.from({ length: opts.cpuCount }, (_, i) => i);
+    for (const pid of guestGroup.pids()) {
+      let tids: string[];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        try {
+          setAffinity(Number(tid), allowed);
+        } catch (err) {
+          log.debug({ err, tid }, 'cannot release a guest thread (exited?)');
+        }
+      }
+    }
+    threadCores = null;
+    pinnedTids = new Set();
   }
 
   async function sample(): Promise<void> {
@@ -431,6 +461,7 @@ export function createQos(opts: QosOptions): Qos {
       timer = null;
       if (inFlight) await inFlight.catch(() => undefined);
       idleSource?.stop?.();
+      releaseThreads();
       for (const name of ruleStates.keys()) {
         try {
           driver?.remove(name);
@@ -475,6 +506,7 @@ export function createQos(opts: QosOptions): Qos {
         }
         throw new QosLimitsError(`limits could not be applied: ${(err as Error).message}`, 'limits');
       }
+      if (!limits.qos) releaseThreads();
       if (wasOn !== limits.qos) {
         log.info({ qos: limits.qos }, limits.qos ? 'QoS on: monitoring the owner' : 'QoS off: no throttling, no monitoring');
         restartLoop();
