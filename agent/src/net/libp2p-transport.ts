@@ -39,11 +39,19 @@ export interface Libp2pTransport extends Transport {
 export interface Libp2pTransportOptions {
   readonly node: Libp2p;
   readonly log: Logger;
-  /** This node's dialable address; default: the first address libp2p reports, with /p2p/<id>. */
+  /** This node's dialable address; default: the first non-loopback address libp2p reports, with /p2p/<id>. */
   readonly selfAddr?: string;
-  /** The LAN's multicast domain: peers found by mDNS (mdns-discovery.ts). Empty without it. */
-  readonly lanPeers?: () => Iterable<NodeRef>;
+  /** The LAN's multicast domain: peers found by mDNS (mdns-discovery.ts `lanMembership`). Empty without it. */
+  readonly lan?: LanMembership;
+  /** A peer found this soon after a multicast still gets it (ms; default 3000). */
+  readonly multicastReplayMs?: number;
   readonly maxFrameBytes?: number;
+}
+
+/** Who is in this node's multicast domain, learnt over time (mDNS answers arrive when they do). */
+export interface LanMembership {
+  peers(): Iterable<NodeRef>;
+  onPeer(fn: (peer: NodeRef) => void): void;
 }
 
 /** Splits a byte stream into length-prefixed frames; a frame over the limit poisons the stream. */
@@ -123,12 +131,18 @@ export function createLibp2pTransport(opts: Libp2pTransportOptions): Libp2pTrans
     opening: boolean;
   }
   const outbound = new Map<string, Outbound>();
+  // Multicast over mDNS reaches only peers already found; a node that multicasts right after it
+  // starts (its solicit) would reach no one. Recent multicasts go to peers found shortly after.
+  const replayMs = opts.multicastReplayMs ?? 3000;
+  let recentMulticasts: Array<{ at: number; bytes: Uint8Array; sentTo: Set<string> }> = [];
 
   const selfAddr = (): string => {
     if (opts.selfAddr) return withPeerId(opts.selfAddr, selfId);
-    const addr = node.getMultiaddrs()[0];
+    // Listening on 0.0.0.0 yields loopback too: other machines can only use a real interface's address.
+    const addrs = node.getMultiaddrs().map(String);
+    const addr = addrs.find((a) => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a)) ?? addrs[0];
     if (!addr) throw new Error('libp2p node has no listen address yet: start it before the transport');
-    return withPeerId(addr.toString(), selfId);
+    return withPeerId(addr, selfId);
   };
   let self: NodeRef | null = null;
 
@@ -270,6 +284,14 @@ export function createLibp2pTransport(opts: Libp2pTransportOptions): Libp2pTrans
     async start() {
       self = { id: selfId, addr: selfAddr() };
       running = true;
+      opts.lan?.onPeer((peer) => {
+        const now = Date.now();
+        for (const m of recentMulticasts) {
+          if (now - m.at >= replayMs || m.sentTo.has(peer.id)) continue;
+          m.sentTo.add(peer.id);
+          sendBytes(peer, m.bytes);
+        }
+      });
       await node.handle(OVERLAY_PROTOCOL, (stream, connection) => readStream(stream, connection), { maxInboundStreams: 8, maxOutboundStreams: 8 });
     },
     async stop() {
@@ -288,7 +310,14 @@ export function createLibp2pTransport(opts: Libp2pTransportOptions): Libp2pTrans
     multicast(msg) {
       const bytes = encode(msg);
       if (!bytes) return;
-      for (const peer of opts.lanPeers?.() ?? []) sendBytes(peer, bytes);
+      const sentTo = new Set<string>();
+      for (const peer of opts.lan?.peers() ?? []) {
+        sentTo.add(peer.id);
+        sendBytes(peer, bytes);
+      }
+      const now = Date.now();
+      recentMulticasts = recentMulticasts.filter((m) => now - m.at < replayMs).slice(-15);
+      recentMulticasts.push({ at: now, bytes, sentTo });
     },
     onMessage(fn) {
       handler = fn;
