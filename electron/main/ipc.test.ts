@@ -49,7 +49,7 @@ describe('setupIpc against a real agent', () => {
   const { ipc, handlers, invoke } = recordingIpcMain();
 
   beforeAll(async () => {
-    agent = await startAgent();
+    agent = await startAgent({ timeoutMs: 55_000 }); // generous: CI machines run many suites at once
     const link = createAgentLink(agent.dataDir);
     setupIpc(ipc, {
       trustedContents: trusted,

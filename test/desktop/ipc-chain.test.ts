@@ -20,7 +20,7 @@ function rendererClient(id: number, url: string): ApiClient {
 }
 
 beforeAll(async () => {
-  agent = await startAgent();
+  agent = await startAgent({ timeoutMs: 55_000 }); // generous: CI machines run many suites at once
   const link = createAgentLink(agent.dataDir);
   setupIpc({ handle: (c, l) => void handlers.set(c, l), removeHandler: (c) => void handlers.delete(c) }, { trustedContents: new Set([1]), forward: (r, b) => link.forward(r, b), log: { warn: () => {} } });
 });
