@@ -351,7 +351,8 @@ export function createQos(opts: QosOptions): Qos {
     if (inFlight) return inFlight;
     inFlight = (async () => {
       const t0 = opts.clock.now();
-      const sweep = await opts.native.sweep({ threads: true });
+      // Threads cost about twice a processes-only sweep; they matter only for placing guest threads.
+      const sweep = await opts.native.sweep({ threads: guests.size > 0 });
       const now = opts.clock.now();
       const load = prevSweep ? computeLoad(prevSweep, sweep, classify) : null;
       prevSweep = sweep;
