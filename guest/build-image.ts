@@ -2,7 +2,7 @@
 // reproducible initramfs. Output: guest/out/<version>/{vmlinuz,initramfs.cpio.zst,manifest.json}.
 // The version is a hash of every input, so an unchanged tree reuses the cached image in milliseconds.
 //
-//   node guest/build-image.ts [--json] [--force]
+//   node guest/build-image.ts [--json] [--force] [--prune]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,8 +19,11 @@ export const defaultOutDir = join(guestDir, 'out');
 /** The guest-channel protocol version the agent in this image speaks. */
 export const GUEST_PROTOCOL_VERSION = 1;
 
-/** Virtio drivers the guest loads, in dependency order (they are modules in Debian's kernel). */
-const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci', 'virtio_mmio', 'virtio_console', 'virtio_balloon'];
+/**
+ * Virtio drivers the guest loads, in dependency order (they are modules in Debian's kernel). The
+ * guest is a microvm: virtio-mmio only, no PCI, no block, network or shared-file-system drivers.
+ */
+const MODULES = ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_console', 'virtio_balloon'];
 
 export const imageManifestSchema = z.object({
   schema: z.literal(1),
@@ -211,8 +214,15 @@ export function buildGuestImage(opts: BuildOptions = {}): BuiltImage {
       modules: MODULES,
     };
     writeFileSync(join(stage, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(stage, dir);
+    if (opts.force) rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(stage, dir);
+    } catch (e) {
+      // Another process (a parallel test worker) published the same version first: the bytes are
+      // the same, and its copy may already be in use, so keep it.
+      if (!existsSync(manifestPath)) throw e;
+      rmSync(stage, { recursive: true, force: true });
+    }
     return { dir, manifest, cached: false };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -223,6 +233,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const t0 = performance.now();
   const img = buildGuestImage({ force: args.includes('--force'), progress: (l) => process.stderr.write(`${l}\n`) });
+  if (args.includes('--prune')) {
+    // Older versions only: never while guests from them may be running.
+    for (const d of readdirSync(defaultOutDir)) {
+      if (/^[0-9a-f]{16}$/.test(d) && d !== img.manifest.version) rmSync(join(defaultOutDir, d), { recursive: true, force: true });
+    }
+  }
   const ms = Math.round(performance.now() - t0);
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify({ dir: img.dir, cached: img.cached, ms, ...img.manifest })}\n`);
   else process.stdout.write(`guest image ${img.manifest.version} ${img.cached ? '(cached)' : 'built'} in ${ms} ms: ${img.dir}\n`);

@@ -110,51 +110,54 @@ describe('checkpoint and restore with real QEMU', () => {
       expect(store.list().length).toBe(2);
     });
 
-    it('a failed checkpoint write leaves the guest running and earlier checkpoints intact', async () => {
-      const dir = join(t.dir, 'failing');
-      const s = createCheckpointStore({ dir, keep: 2 });
-      const vm = await t.host.boot({ ...spec, id: 'failing' });
-      try {
-        // The store's directory turns unwritable (here: a place where no file can be created)
-        // after the store was opened: the checkpoint pipeline cannot write its stream.
-        rmSync(dir, { recursive: true, force: true });
-        symlinkSync('/proc/self', dir);
-        const err = await vm.checkpoint(s, { jobId: 'job-2' }).then(() => null, (e: unknown) => e as CheckpointError);
-        expect(err).toBeInstanceOf(CheckpointError);
-        expect(err?.code).toBe('write_failed');
-        expect(err?.message).toMatch(/pipeline failed|migration failed/);
-        rmSync(dir, { force: true });
-        mkdirSync(dir);
-        expect(vm.alive).toBe(true);
-        expect(await vm.ping()).toBeGreaterThan(0);
-        const r = await vm.run({ argv: ['echo', 'still here'] }).result;
-        expect(r.stdout.toString()).toBe('still here\n');
-        expect(s.list()).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-        await vm.shutdown();
-      }
+  });
+  describe('supervision', () => {
+    let h: TestHost;
+    beforeAll(async () => {
+      h = await startTestHost({ heartbeatTimeoutMs: 6000, incomingTimeoutMs: 3000 });
+    });
+    afterAll(async () => {
+      await h?.cleanup();
     });
 
+    it('a failed checkpoint write leaves the guest running; a guest that stops answering is killed', async () => {
+      const dir = join(h.dir, 'failing');
+      const s = createCheckpointStore({ dir, keep: 2 });
+      const vm = await h.host.boot({ ...spec, id: 'failing' });
+      // The store's directory turns unwritable (here: a place where no file can be created)
+      // after the store was opened: the checkpoint pipeline cannot write its stream.
+      rmSync(dir, { recursive: true, force: true });
+      symlinkSync('/proc/self', dir);
+      const err = await vm.checkpoint(s, { jobId: 'job-2' }).then(() => null, (e: unknown) => e as CheckpointError);
+      expect(err).toBeInstanceOf(CheckpointError);
+      expect(err?.code).toBe('write_failed');
+      expect(err?.message).toMatch(/pipeline failed|migration failed/);
+      rmSync(dir, { force: true });
+      expect(vm.alive).toBe(true);
+      expect(await vm.ping()).toBeGreaterThan(0);
+      const r = await vm.run({ argv: ['echo', 'still here'] }).result;
+      expect(r.stdout.toString()).toBe('still here\n');
+      expect(store.list().length).toBe(2);
+
+      // Freeze QEMU as a hang would: no heartbeat reaches the host, and the watchdog ends it.
+      const run = vm.run({ argv: ['sleep', '600'] });
+      process.kill(vm.pid, 'SIGSTOP');
+      const exit = await vm.exited;
+      expect(exit.reason).toBe('hung');
+      await expect(run.result).rejects.toThrow(/hung/);
+      expect(processAlive(vm.pid)).toBe(false);
+    }, 120_000);
+
     it('ends a QEMU whose incoming stream is garbage or never completes', async () => {
-      const { createVmHost } = await import('../../agent/src/vm/vm-host.ts');
-      const { buildGuestImage } = await import('../../guest/build-image.ts');
-      const { silentLogger } = await import('../../agent/src/log.ts');
-      const host = createVmHost({ log: silentLogger(), imageDir: buildGuestImage().dir, runDir: join(t.dir, 'run2'), accel: 'tcg', incomingTimeoutMs: 3000 });
-      await host.start();
-      try {
-        const port = 20000 + Math.floor(Math.random() * 20000);
-        const incoming = await host.receive({ ...spec, id: 'stuck' }, { port, resume: new JobRun({ from: 'first-seen' }) });
-        const sock = connect(port, '127.0.0.1');
-        await new Promise<void>((r) => sock.once('connect', () => r()));
-        sock.write(Buffer.alloc(4096, 0x5a));
-        const err = await incoming.vm.then(() => null, (e: unknown) => e as Error);
-        sock.destroy();
-        expect(err?.message).toMatch(/incoming migration|QEMU exited/);
-        expect(host.list()).toEqual([]);
-      } finally {
-        await host.stop();
-      }
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const incoming = await h.host.receive({ ...spec, id: 'stuck' }, { port, resume: new JobRun({ from: 'first-seen' }) });
+      const sock = connect(port, '127.0.0.1');
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(Buffer.alloc(4096, 0x5a));
+      const err = await incoming.vm.then(() => null, (e: unknown) => e as Error);
+      sock.destroy();
+      expect(err?.message).toMatch(/incoming migration|QEMU exited/);
+      expect(h.host.list().filter((v) => v.spec.id === 'stuck')).toEqual([]);
     });
   });
 });
