@@ -143,6 +143,7 @@ export class Group {
 
   /** Stops every timer: the node crashed, stopped or left this group. */
   stop(): void {
+    if (this.role === 'leader' || this.role === 'handing-over') this.stopLeading();
     for (const t of [this.flushTimer, this.hbTimer, this.leaseTimer, this.suspicion, this.refreshTimer, this.refreshWait, this.electionTimer, this.regen?.timer, this.inflight?.timer, this.handoverTo?.timer]) t?.cancel();
     for (const m of this.merges.values()) m.timer?.cancel();
     this.merges.clear();
@@ -151,6 +152,7 @@ export class Group {
     this.inflight = null;
     this.handoverTo = null;
     this.role = 'idle';
+    this.leader = null;
   }
 
   /** Becomes the first leader of a new group. */
@@ -354,6 +356,7 @@ export class Group {
     if (inf.acks.size < inf.meta.holders.length) return;
     inf.timer?.cancel();
     this.inflight = null;
+    const previous = this.committedMeta;
     this.committedVersion = inf.version;
     this.committedMeta = inf.meta;
     this.stats.commits++;
@@ -364,7 +367,12 @@ export class Group {
     }
     this.events.committed(this, inf.version, inf.meta.hash, inf.writes.filter((w) => w.kind === 'put').map((w) => w.wid));
     // Watchers learn the commit at once: it decides which version a successor must regenerate.
+    // Watchers that were replaced hear it too, so they stop expecting heartbeats.
     this.sendHeartbeats();
+    if (previous) {
+      const hb = make('hb', { group: this.id, term: this.term, committed: this.committedVersion, watchers: inf.meta.watchers });
+      for (const h of previous.holders) if (previous.watchers.includes(h.id) && !inf.meta.watchers.includes(h.id)) this.host.send(h, hb);
+    }
     if (this.dirty) this.markDirty();
     this.considerHandover();
   }
@@ -372,7 +380,8 @@ export class Group {
   private sendHeartbeats(): void {
     const meta = this.committedMeta;
     if (this.role !== 'leader' || !meta) return;
-    for (const h of meta.holders) if (meta.watchers.includes(h.id)) this.host.send(h, make('hb', { group: this.id, term: this.term, committed: this.committedVersion }));
+    const hb = make('hb', { group: this.id, term: this.term, committed: this.committedVersion, watchers: meta.watchers });
+    for (const h of meta.holders) if (meta.watchers.includes(h.id)) this.host.send(h, hb);
   }
 
   private expireMembers(): void {
@@ -551,7 +560,7 @@ export class Group {
     if (other.id === this.host.self.id) return;
     const leading = this.role === 'leader' || this.role === 'handing-over' || this.role === 'regenerating';
     if (leading) {
-      if (this.otherWins(other, otherTerm, otherGroup)) this.stepDown(other, otherTerm, otherScore, otherGroup);
+      if (this.otherWins(other, otherTerm, otherGroup)) this.yieldTo(other, otherTerm, otherScore, otherGroup);
       else this.host.send(other, make('claim', { group: this.id, term: this.term, leader: this.host.self, score: this.host.score() }));
       return;
     }
@@ -563,6 +572,17 @@ export class Group {
         this.leaderScore = otherScore;
       }
     }
+  }
+
+  /** Gives way to a winning leader: with a state, hand it over; still regenerating, just follow it. */
+  private yieldTo(to: NodeRef, term: number, score: number, group: string): void {
+    if (this.state && this.role !== 'regenerating') return this.stepDown(to, term, score, group);
+    this.host.log.info({ group: this.id, to: to.id, term }, 'another candidate wins: following it');
+    this.regen?.timer?.cancel();
+    this.regen = null;
+    this.state = null;
+    this.role = 'member';
+    this.followLeader(to, term, score, group);
   }
 
   private stepDown(to: NodeRef, term: number, score: number, group: string): void {
@@ -608,13 +628,15 @@ export class Group {
     if (leading) {
       if (from.id === this.host.self.id) return true;
       if (this.otherWins(from, term, group)) {
-        this.stepDown(from, term, 0, group);
+        this.yieldTo(from, term, 0, group);
         return true;
       }
       this.host.send(from, make('claim', { group: this.id, term: this.term, leader: this.host.self, score: this.host.score() }));
       return false;
     }
-    if (term > this.term || (term === this.term && (!this.leader || this.leader.id === from.id))) {
+    // Two candidates of one term (both watchers suspected at once): everyone prefers the lower id,
+    // the same rule the candidates apply to each other, so the shards end up with one of them.
+    if (term > this.term || (term === this.term && (!this.leader || this.leader.id === from.id || from.id < this.leader.id))) {
       if (this.role === 'candidate') {
         this.electionTimer?.cancel();
         this.electionTimer = null;
@@ -654,12 +676,14 @@ export class Group {
       return;
     }
     if (this.suspicion) return;
+    // The second watcher is the backup: it waits long enough for the first one's coordinator.
+    const limit = () => this.timing.suspectMs + (this.latestMeta?.watchers[0] === this.host.self.id ? 0 : 3 * this.timing.electionMs);
     const check = () => {
       this.suspicion = null;
       if (this.role !== 'member' || !this.amWatcher()) return;
       const silent = this.host.clock.now() - this.lastHeard;
-      if (silent < this.timing.suspectMs) {
-        this.suspicion = this.host.timers.set(this.timing.suspectMs - silent, check);
+      if (silent < limit()) {
+        this.suspicion = this.host.timers.set(limit() - silent, check);
         return;
       }
       this.host.log.info({ group: this.id, leader: this.leader?.id }, 'leader silent: starting an election');
@@ -722,8 +746,14 @@ export class Group {
   }
 
   private onHeartbeat(from: NodeRef, m: Msg<'hb'>): void {
+    if (this.role === 'idle') {
+      // Heartbeats for a node that left (or was never told it joined): the leader should drop it.
+      this.host.send(from, make('leave', { group: m.group }));
+      return;
+    }
     if (!this.accepts(from, m.term, m.group)) return;
     if (m.committed > this.knownCommitted) this.setKnownCommitted(m.committed);
+    if (this.latestMeta && m.watchers.join() !== this.latestMeta.watchers.join()) this.latestMeta = { ...this.latestMeta, watchers: m.watchers };
     this.armSuspicion();
   }
 

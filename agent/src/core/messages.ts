@@ -85,7 +85,7 @@ export const WireMessage = z.discriminatedUnion('t', [
   msg('refresh_ack', { group: GroupId, term: Term }),
   msg('not_member', { group: GroupId, term: Term, leader: NodeRefSchema.nullable() }),
   msg('leave', { group: GroupId }),
-  msg('hb', { group: GroupId, term: Term, committed: Count }),
+  msg('hb', { group: GroupId, term: Term, committed: Count, watchers: z.array(Id).max(4) }),
   msg('election', { group: GroupId, term: Term }),
   msg('alive', { group: GroupId, term: Term, leader: z.boolean(), watchers: z.array(Id).max(4) }),
   msg('coordinator', { group: GroupId, term: Term, leader: NodeRefSchema, score: Score }),

@@ -76,6 +76,7 @@ export interface QueryResult {
 
 interface PendingQuery { spec: QuerySpec; count: number; hits: Map<string, { node: NodeRef; res: NodeResources; vos: string[] }>; dupes: number; started: number; timer: TimerHandle; retry: TimerHandle | null; attempt: number; perAttempt: Map<string, Set<string>>; done: (r: QueryResult) => void; qid: string }
 interface Forward { q: Msg<'query'>; remaining: number; batch: Set<string>; timer: TimerHandle | null; candidates: Array<{ group: string; ref: NodeRef }>; regions: string[]; region: boolean }
+interface RegionJoin { target: NodeRef | null; tries: number; timer: TimerHandle | null; reResolved: boolean }
 interface PendingPut { key: string; value: JsonValue; tries: number; timer: TimerHandle | null; done: (r: { ok: boolean; version?: number; group?: string }) => void }
 
 export const regionName = (grid: string, region: string) => `${region}.region.${grid}`;
@@ -94,7 +95,7 @@ export class OverlayNode {
   private announceTimer: TimerHandle | null = null;
   private nameTimer: TimerHandle | null = null;
   private selfInfoTimer: TimerHandle | null = null;
-  private regionJoin: { target: NodeRef | null; tries: number; timer: TimerHandle | null } | null = null;
+  private regionJoin: RegionJoin | null = null;
   private joinAttempts = 0;
   private nonce = 0;
   private seq = 0;
@@ -194,9 +195,15 @@ export class OverlayNode {
       case 'query_done': return this.onQueryDone(from, m);
       case 'not_member':
         if (m.group.startsWith('rg:') && this.regionJoin?.target?.id === from.id) return this.onRegionNotMember(m);
-        return this.sub.handle(from, m);
+        return (m.group.startsWith('rg:') ? this.region : this.sub).handle(from, m);
       default: {
         const g = m.group.startsWith('rg:') ? this.region : this.sub;
+        // Only super-peers take part in their region.
+        if (g === this.region && !this.sub.isLeader) {
+          if (this.region.role !== 'idle') this.leaveRegion();
+          if (m.t === 'join' || m.t === 'refresh') this.send(from, make('not_member', { group: m.group, term: this.region.term, leader: null }));
+          return;
+        }
         if (m.t === 'join' && g === this.sub && m.group !== this.sub.id && this.sub.isLeader) {
           return this.send(from, make('not_member', { group: m.group, term: this.sub.term, leader: this.self }));
         }
@@ -403,18 +410,26 @@ export class OverlayNode {
   private joinRegion(): void {
     if (!this.sub.isLeader || this.region.isLeader) return;
     this.regionJoin?.timer?.cancel();
-    const rj = { target: null as NodeRef | null, tries: 0, timer: null as TimerHandle | null };
+    const rj: RegionJoin = { target: null, tries: 0, timer: null, reResolved: false };
     this.regionJoin = rj;
-    this.d.names.resolve(this.regionDns, (addr) => {
+    const lookup = () => this.d.names.resolve(this.regionDns, (addr) => {
       if (this.regionJoin !== rj || !this.sub.isLeader) return;
-      if (!addr || addr.id === this.self.id) return this.foundRegion();
+      if (this.region.role !== 'idle') return void (this.regionJoin = null);
+      if (!addr) return this.foundRegion();
+      if (addr.id === this.self.id) {
+        // My own old entry: whoever took the region from me is about to publish; look once more.
+        if (rj.reResolved) return this.foundRegion();
+        rj.reResolved = true;
+        rj.timer = this.d.timers.set(1_000, lookup);
+        return;
+      }
       rj.target = addr;
-      this.region.stop();
       this.sendRegionJoin(rj);
     });
+    lookup();
   }
 
-  private sendRegionJoin(rj: { target: NodeRef | null; tries: number; timer: TimerHandle | null }): void {
+  private sendRegionJoin(rj: RegionJoin): void {
     if (this.regionJoin !== rj || !rj.target || !this.sub.isLeader) return;
     // Adopted meanwhile (shards stored, a coordinator, a handover): the join is moot.
     if (this.region.role !== 'idle') {
@@ -451,7 +466,11 @@ export class OverlayNode {
     this.region.followLeader(m.leader, m.term, 0, m.group);
   }
 
-  /** The named region peer does not lead the region (any more): try who it names, else take the region. */
+  /**
+   * The named region peer does not lead the region (any more): try the leader it names; else the
+   * name may be about to change (a successor publishes it), so look it up once more before taking
+   * the region.
+   */
   private onRegionNotMember(m: Msg<'not_member'>): void {
     const rj = this.regionJoin!;
     rj.timer?.cancel();
@@ -459,7 +478,18 @@ export class OverlayNode {
       rj.target = m.leader;
       return this.sendRegionJoin(rj);
     }
-    this.foundRegion();
+    if (rj.reResolved) return this.foundRegion();
+    rj.reResolved = true;
+    const stale = rj.target?.id;
+    rj.timer = this.d.timers.set(1_000, () => {
+      this.d.names.resolve(this.regionDns, (addr) => {
+        if (this.regionJoin !== rj) return;
+        if (this.region.role !== 'idle') return void (this.regionJoin = null);
+        if (!addr || addr.id === this.self.id || addr.id === stale) return this.foundRegion();
+        rj.target = addr;
+        this.sendRegionJoin(rj);
+      });
+    });
   }
 
   private foundRegion(): void {
@@ -482,7 +512,7 @@ export class OverlayNode {
     this.d.names.publish(this.regionDns, this.self);
     this.d.events?.dnsPublished?.(this.regionDns);
     this.nameTimer?.cancel();
-    this.nameTimer = this.every(10_000, () => {
+    const check = () => {
       if (!this.region.isLeader) return;
       this.d.names.resolve(this.regionDns, (addr) => {
         if (!this.region.isLeader || addr?.id === this.self.id) return;
@@ -490,7 +520,11 @@ export class OverlayNode {
         if (addr) this.send(addr, make('claim', { group: this.region.id, term: this.region.term, leader: this.self, score: this.score() }));
         this.d.names.publish(this.regionDns, this.self);
       });
-    });
+    };
+    // Soon after taking the name (two super-peers may have founded the region at once), then periodically.
+    const first = this.d.timers.set(1_000 + 500 * this.d.random(), check);
+    const periodic = this.every(10_000, check);
+    this.nameTimer = { cancel: () => (first.cancel(), periodic.cancel()) };
   }
 
   // ───────────────────────────── writes ─────────────────────────────

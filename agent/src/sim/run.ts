@@ -44,6 +44,10 @@ export interface SimOptions {
   overlay?: Partial<OverlayConfig>;
   /** Called with every query result (the benchmark counts messages per query). */
   onQuery?: (r: QueryRecord) => void;
+  /** Keep the topology and every query's spec in the report (the flooding baseline replays them). */
+  recordDetail?: boolean;
+  /** Every message sent (for replaying a failing seed by hand). */
+  trace?: (at: number, from: string, to: string | null, msg: unknown) => void;
   /** Stop after this many wall milliseconds of… nothing: the run is purely virtual. Progress hook instead. */
   progress?: (virtualMs: number) => void;
 }
@@ -58,6 +62,8 @@ export interface QueryRecord {
   latencyMs: number;
   requester: string;
   issuedAt: number;
+  spec: QuerySpec;
+  count: number;
 }
 
 export interface Violation {
@@ -89,6 +95,7 @@ export interface SimReport {
   messages: { sent: number; delivered: number; lost: number; cut: number; byTier: Record<string, number>; byType: Record<string, number> };
   stableChecks: number;
   violations: Violation[];
+  detail?: { nodes: Array<{ id: string; site: Site; res: NodeResources; vos: string[] }>; queries: QueryRecord[] };
 }
 
 const VOS = ['vo-astro', 'vo-bio', 'vo-climate', 'vo-hep', 'vo-chem', 'vo-med', 'vo-geo', 'vo-ml'];
@@ -183,8 +190,8 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       names: world.nameService(slot),
       log: {
         debug: (x, m) => log.debug({ node: s.id, ...x }, m),
-        info: (x, m) => log.info({ node: s.id, ...x }, m),
-        warn: (x, m) => log.warn({ node: s.id, ...x }, m),
+        info: (x, m) => log.info({ node: s.id, t: Math.round(world.now), ...x }, m),
+        warn: (x, m) => log.warn({ node: s.id, t: Math.round(world.now), ...x }, m),
         error: (x, m) => log.error({ node: s.id, ...x }, m),
       },
       availability: () => ({ freeCores: s.res.cores * s.free, freeMemoryMiB: s.res.memoryMiB * s.free, uptimeMs: world.now - s.bootAt, recentFailures: s.failures }),
@@ -269,6 +276,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   const joined = (s: NodeSpec) => s.node !== null && (s.node.phase === 'member' || s.node.phase === 'leader');
 
   // ── boots ──
+  if (o.trace) world.onSend = (from, msg, to) => o.trace!(world.now, from.id, to, msg);
   for (const s of specs) world.queue.schedule(r() * bootSpreadMs, () => boot(s));
 
   // ── faults ──
@@ -372,7 +380,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       const answered = res.hits.length >= count;
       if (res.duplicates > 0) violate('no duplicate answers', `${res.qid}: ${res.duplicates} duplicates`);
       if (checked && satisfiable && !answered) violate('every satisfiable query answered', `${res.qid} (${scope}) from ${req.id}: ${res.hits.length}/${count} hits`);
-      const rec: QueryRecord = { scope, satisfiable, checked, answered, hits: res.hits.length, duplicates: res.duplicates, latencyMs: res.latencyMs, requester: req.id, issuedAt };
+      const rec: QueryRecord = { scope, satisfiable, checked, answered, hits: res.hits.length, duplicates: res.duplicates, latencyMs: res.latencyMs, requester: req.id, issuedAt, spec: theSpec, count };
       queries.push(rec);
       o.onQuery?.(rec);
     });
@@ -407,7 +415,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       const others = upNodes().filter((s) => s.node!.region.isLeader && s.slot.site.region === reg && !list.includes(s));
       const all = [...list, ...others];
       if (all.length !== 1) {
-        violate('exactly one region peer per region', `region r${reg}: ${all.length} region peers (${all.map((l) => l.id).join(',')})`);
+        violate('exactly one region peer per region', `region r${reg}: ${all.length} region peers (${all.map((l) => `${l.id} term ${l.node!.region.term}${l.node!.sub.isLeader ? '' : ' not a super-peer'}`).join(', ')})`);
         continue;
       }
       const RP = all[0]!;
@@ -416,7 +424,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       const sps = upNodes().filter((s) => s.slot.site.region === reg && s.node!.sub.isLeader && s !== RP);
       const known = new Set(RP.node!.region.members().map((m) => m.id));
       const missingSp = sps.filter((s) => s.node!.region.leader?.id !== RP.id || !known.has(s.id));
-      if (missingSp.length) violate('every super-peer registered with its region peer', `r${reg}: ${missingSp.map((s) => s.id).join(',')} not registered with ${RP.id}`);
+      if (missingSp.length) violate('every super-peer registered with its region peer', `r${reg}: ${missingSp.map((s) => `${s.id} (region ${s.node!.region.role}, leader ${s.node!.region.leader?.id ?? 'none'}, term ${s.node!.region.term})`).join(',')} not registered with ${RP.id} (term ${RP.node!.region.term})`);
     }
   };
   const checkEvery = o.checkEveryMs ?? 5_000;
@@ -469,5 +477,6 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     messages: { sent: c.sent, delivered: c.delivered, lost: c.lost, cut: c.cut, byTier: c.byTier, byType: c.byType },
     stableChecks,
     violations,
+    ...(o.recordDetail ? { detail: { nodes: specs.map((x) => ({ id: x.id, site: x.slot.site, res: x.res, vos: x.vos })), queries } } : {}),
   };
 }
