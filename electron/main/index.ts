@@ -9,9 +9,8 @@ import { createAgentHost, realTimers, type HostState } from './agent-host.ts';
 import { utilityProcessSpawner } from './agent-spawners.ts';
 import { createAgentLink } from './agent-link.ts';
 import { setupIpc } from './ipc.ts';
-import { APP_SCHEME } from './app-origin.ts';
-import { APP_SCHEME_PRIVILEGES, serveAppRequest } from './protocol.ts';
-import { hardenContents, setupWindows, createAppWindow, type WindowDeps } from './windows.ts';
+import { APP_SCHEME_PRIVILEGES, setupProtocol } from './protocol.ts';
+import { setupSecurity, setupWindows, createAppWindow, type WindowDeps } from './windows.ts';
 import { setupTray } from './tray.ts';
 import { trayView, tomorrowMorning } from './tray-state.ts';
 import { notificationsFor, type Snapshot } from './notifications.ts';
@@ -57,13 +56,8 @@ async function main(): Promise<void> {
   // Tests and the screenshots ask for a theme; owners get the system's.
   if (process.env.PHANTOM_COLOR_SCHEME === 'dark' || process.env.PHANTOM_COLOR_SCHEME === 'light') nativeTheme.themeSource = process.env.PHANTOM_COLOR_SCHEME;
 
-  // setupProtocol: the app's pages come from dist/renderer through phantom://app/ only.
-  protocol.handle(APP_SCHEME, (req) => serveAppRequest(paths.renderer, req));
-
-  // setupSecurity: every webContents is locked to the app; no permission is ever granted.
-  app.on('web-contents-created', (_e, contents) => hardenContents(contents, (url) => void shell.openExternal(url)));
-  session.defaultSession.setPermissionRequestHandler((_wc, _perm, grant) => grant(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  setupProtocol(protocol, paths.renderer);
+  setupSecurity({ app, session: session.defaultSession, openExternal: (url) => void shell.openExternal(url) });
 
   // setupAgentHost: the agent in a utilityProcess, restarted with backoff.
   let hostState: HostState = { kind: 'stopped' };

@@ -54,3 +54,8 @@ export async function serveAppRequest(rendererDir: string, request: { url: strin
 
 /** Must run before app 'ready': the scheme is standard (relative URLs, an origin) and secure. */
 export const APP_SCHEME_PRIVILEGES = { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } } as const;
+
+/** Serves the app's pages from the built renderer on phantom://app/ (after app 'ready'). */
+export function setupProtocol(protocol: { handle(scheme: string, handler: (req: Request) => Promise<Response>): void }, rendererDir: string): void {
+  protocol.handle(APP_SCHEME, (req) => serveAppRequest(rendererDir, req));
+}

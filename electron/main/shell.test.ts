@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { NodeStatus} from '../../contract/index.ts';
 import { DEFAULT_LIMITS, Preset, type PresenceReport } from '../../contract/index.ts';
 import { appUrl, isAppUrl } from './app-origin.ts';
-import { hardenContents, secureWebPreferences } from './windows.ts';
+import { hardenContents, secureWebPreferences, setupSecurity } from './windows.ts';
 import { resolveAppFile, serveAppRequest } from './protocol.ts';
 import { trayView, tomorrowMorning } from './tray-state.ts';
 import { trayMenuTemplate, HOUR_MS } from './tray-menu.ts';
@@ -57,6 +57,28 @@ describe('windows', () => {
     expect(openHandler!({ url: 'https://docs.example/guide' })).toEqual({ action: 'deny' });
     expect(openHandler!({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
     expect(opened).toEqual(['https://docs.example/guide']);
+  });
+
+  it('hardens every webContents the app creates and grants no permission', () => {
+    const app = new EventEmitter();
+    let request: ((wc: unknown, p: string, grant: (ok: boolean) => void) => void) | null = null;
+    let check: (() => boolean) | null = null;
+    setupSecurity({
+      app: app as never,
+      session: { setPermissionRequestHandler: (h) => void (request = h), setPermissionCheckHandler: (h) => void (check = h) },
+      openExternal: () => {},
+    });
+    const grants: boolean[] = [];
+    request!({}, 'media', (ok) => grants.push(ok));
+    request!({}, 'notifications', (ok) => grants.push(ok));
+    expect(grants).toEqual([false, false]);
+    expect(check!()).toBe(false);
+    const contents = new EventEmitter() as EventEmitter & { setWindowOpenHandler(h: unknown): void };
+    let handler: unknown = null;
+    contents.setWindowOpenHandler = (h) => void (handler = h);
+    app.emit('web-contents-created', {}, contents);
+    expect(handler).not.toBeNull();
+    expect(contents.listenerCount('will-navigate')).toBe(1);
   });
 
   it('knows its own pages', () => {

@@ -90,3 +90,19 @@ export function setupWindows(deps: WindowDeps) {
     },
   };
 }
+
+export interface SecurityDeps {
+  readonly app: { on(event: 'web-contents-created', listener: (event: unknown, contents: Contents) => void): unknown };
+  readonly session: {
+    setPermissionRequestHandler(handler: (wc: unknown, permission: string, grant: (ok: boolean) => void) => void): void;
+    setPermissionCheckHandler(handler: () => boolean): void;
+  };
+  readonly openExternal: (url: string) => void;
+}
+
+/** Every webContents is locked to the app, and no web permission (camera, notifications, …) is ever granted to a page. */
+export function setupSecurity(deps: SecurityDeps): void {
+  deps.app.on('web-contents-created', (_e, contents) => hardenContents(contents, deps.openExternal));
+  deps.session.setPermissionRequestHandler((_wc, _permission, grant) => grant(false));
+  deps.session.setPermissionCheckHandler(() => false);
+}
