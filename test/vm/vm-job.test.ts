@@ -11,13 +11,37 @@ import type { Vm } from '../../agent/src/vm/vm.ts';
 const REQUESTED_MIB = 256;
 let t: TestHost;
 let vm: Vm;
+const placed: Array<{ pid: number; cmdline: string }> = [];
 
 beforeAll(async () => {
-  t = await startTestHost();
+  t = await startTestHost({
+    accel: 'auto',
+    // What the QoS part plugs in to move QEMU into the guests' cgroup.
+    placeProcess: (pid) => void placed.push({ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8') }),
+  });
   vm = await t.host.boot({ id: 'jobs', vcpus: 2, memoryMiB: REQUESTED_MIB });
 });
 afterAll(async () => {
   await t?.cleanup();
+});
+
+describe('the guest machine', () => {
+  it('is handed to placeProcess before it runs, with a locked-down QEMU command line', () => {
+    expect(placed.map((p) => p.pid)).toEqual([vm.pid]);
+    const args = placed[0]!.cmdline.split('\0');
+    for (const a of ['-nodefaults', '-no-user-config', '-S']) expect(args).toContain(a);
+    expect(args[args.indexOf('-nic') + 1]).toBe('none');
+    expect(args[args.indexOf('-display') + 1]).toBe('none');
+    expect(args[args.indexOf('-sandbox') + 1]).toMatch(/^on,/);
+    expect(args.filter((a) => a === '-drive' || a === '-hda' || a === '-netdev' || a === '-usb' || a === '-fsdev' || a === '-virtfs')).toEqual([]);
+  });
+
+  it('probes accelerators by running a tiny guest', async () => {
+    const { probeAccel } = await import('../../agent/src/vm/vm-host.ts');
+    expect(await probeAccel('qemu-system-x86_64', t.dir, 'tcg')).toBe(true);
+    // Here KVM cannot run guests, so the host fell back to TCG; where it can, it would use it.
+    expect(t.host.accel).toBe((await probeAccel('qemu-system-x86_64', t.dir, 'kvm')) ? 'kvm' : 'tcg');
+  });
 });
 
 describe('a job in a guest', () => {
