@@ -338,7 +338,11 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
 
   // ── workload: queries ──
   const mix = o.queryMix ?? { region: 0.3, remote: 0.1 };
-  const specOf = (t: NodeSpec): QuerySpec => ({ cores: t.res.cores, memoryMiB: t.res.memoryMiB, vo: pick(workRand, t.vos)! });
+  // Queries meant for farther scopes ask for more (speed and disk too), so fewer nodes nearby match.
+  const specOf = (t: NodeSpec, scope: QueryRecord['scope']): QuerySpec =>
+    scope === 'local'
+      ? { cores: t.res.cores, memoryMiB: t.res.memoryMiB, vo: pick(workRand, t.vos)! }
+      : { cores: t.res.cores, memoryMiB: t.res.memoryMiB, flops: t.res.flops, diskMiB: t.res.diskMiB, vo: pick(workRand, t.vos)! };
   const matchingNodes = (spec: QuerySpec, exclude: string) => specs.filter((x) => x.id !== exclude && x.slot.up && joined(x) && matches(spec, x.res, x.vos));
   const queryEvery = o.queryEveryMs ?? 5_000;
   const scheduleQuery = (at: number) => world.queue.schedule(at, () => {
@@ -354,7 +358,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       const pool = specs.filter((x) => x !== req && x.slot.up && joined(x) && (want === 'local' ? x.slot.site === mySite : want === 'region' ? x.slot.site.region === mySite.region && x.slot.site !== mySite : x.slot.site.region !== mySite.region));
       const t = pick(workRand, pool);
       if (!t) break;
-      const cand = specOf(t);
+      const cand = specOf(t, want);
       const near = matchingNodes(cand, req.id);
       const inSite = near.some((x) => x.slot.site === mySite);
       const inRegion = near.some((x) => x.slot.site.region === mySite.region);

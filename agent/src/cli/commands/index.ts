@@ -10,5 +10,6 @@ import { command as jobs } from './jobs.ts';
 import { command as results } from './results.ts';
 import { command as cancel } from './cancel.ts';
 import { command as logs } from './logs.ts';
+import { command as sim } from './sim.ts';
 
-export const commands: readonly Command[] = [agent, status, limits, ui, preset, submit, jobs, results, cancel, logs];
+export const commands: readonly Command[] = [agent, status, limits, ui, preset, submit, jobs, results, cancel, logs, sim];
