@@ -193,6 +193,8 @@ export class Vm {
         await this.waitIncoming(o.incomingTimeoutMs);
       }
       const readyP = this.waitReady(o.bootTimeoutMs);
+      // Awaited below; if a step before fails, QEMU is killed and this must not reject unheard.
+      readyP.catch(() => {});
       this.lastSeen = performance.now();
       await this.qmp.execute('cont');
       this.paused = false;
@@ -343,15 +345,37 @@ export class Vm {
     return performance.now() - t0;
   }
 
-  private async migrate(uri: string): Promise<{ downtimeMs: number; totalMs: number }> {
+  /**
+   * Runs a migration to `uri`. `onSwitchover` runs the moment QEMU reports completion (from its
+   * MIGRATION event, with polling as a fallback): for a checkpoint that resumes the guest, so the
+   * pause lasts no longer than it must.
+   */
+  private async migrate(uri: string, onSwitchover?: () => Promise<void>): Promise<{ downtimeMs: number; totalMs: number }> {
+    await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
     await this.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 8 * 1024 * 1024 * 1024, 'downtime-limit': 50 });
-    await this.qmp.execute('migrate', { uri });
-    for (;;) {
+    let settle!: (status: string) => void;
+    const settled = new Promise<string>((r) => (settle = r));
+    const off = this.qmp.onEvent((e) => {
+      const status = typeof e.data.status === 'string' ? e.data.status : '';
+      if (e.event === 'MIGRATION' && (status === 'completed' || status === 'failed' || status === 'cancelled')) settle(status);
+    });
+    try {
+      await this.qmp.execute('migrate', { uri });
+      let status: string | null = null;
+      while (status === null) {
+        status = await Promise.race([settled, sleep(100).then(() => null)]);
+        if (status === null) {
+          if (!this.alive) throw new Error('QEMU exited during migration');
+          const st = await this.qmp.execute<{ status?: string }>('query-migrate');
+          if (st.status === 'completed' || st.status === 'failed' || st.status === 'cancelled') status = st.status;
+        }
+      }
+      if (status === 'completed' && onSwitchover) await onSwitchover();
       const st = await this.qmp.execute<{ status?: string; downtime?: number; 'total-time'?: number; 'error-desc'?: string }>('query-migrate');
-      if (st.status === 'completed') return { downtimeMs: st.downtime ?? NaN, totalMs: st['total-time'] ?? NaN };
-      if (st.status === 'failed' || st.status === 'cancelled') throw new Error(`migration ${st.status}: ${st['error-desc'] ?? 'no reason given'}`);
-      if (!this.alive) throw new Error('QEMU exited during migration');
-      await sleep(5);
+      if (status !== 'completed') throw new Error(`migration ${status}: ${st['error-desc'] ?? 'no reason given'}`);
+      return { downtimeMs: st.downtime ?? NaN, totalMs: st['total-time'] ?? NaN };
+    } finally {
+      off();
     }
   }
 
@@ -374,8 +398,9 @@ export class Vm {
       // stored it: the pipeline's exit status in a file says whether it did.
       const rcPath = join(this.o.vmDir, `ckpt-${seq}.rc`);
       rmSync(rcPath, { force: true });
-      const res = await this.migrate(`exec:zstd -1 -q -c > ${shellQuote(partial)}; echo $? > ${shellQuote(rcPath)}`);
-      await this.qmp.execute('cont');
+      const res = await this.migrate(`exec:zstd -1 -q -c > ${shellQuote(partial)}; echo $? > ${shellQuote(rcPath)}`, async () => {
+        await this.qmp.execute('cont');
+      });
       await waitPipeline(rcPath, 30_000);
       const evs = this.events.slice(Math.max(0, mark - 64));
       const stop = evs.filter((e) => e.event === 'STOP').at(-1);
