@@ -86,5 +86,5 @@ describe.skipIf(!wired)('jobs through a real agent (runs once agent.ts wires cre
     const results = await phantom(['results', before.at(-1)!.id]);
     expect(results.code).toBe(0);
     expect(results.stdout).toContain(join(work, 'out', 'seq.txt'));
-  }, 300_000);
+  }, 400_000);
 });

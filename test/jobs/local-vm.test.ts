@@ -49,7 +49,8 @@ async function tes(method: 'GET' | 'POST', path: string, body?: unknown): Promis
   return json;
 }
 
-describe('jobs in real guests', () => {
+// Generous: each step starts a `phantom` process and a TCG guest on a shared 2-core machine.
+describe('jobs in real guests', { timeout: 240_000 }, () => {
   it('phantom submit --in --out --wait runs the command, prints its output and delivers the files it made', async () => {
     const data = join(work, 'data.txt');
     writeFileSync(data, 'pear\napple\nfig\n');
@@ -64,7 +65,7 @@ describe('jobs in real guests', () => {
     expect(readdirSync(out).sort()).toEqual(['sorted.txt', 'sub']);
   });
 
-  it('phantom submit without --wait, then jobs, results and logs report a failing job', async () => {
+  it('phantom submit without --wait, then jobs --json, results and logs report a failing job', async () => {
     const submitted = await phantom(['submit', '--name', 'fails', '--', 'sh', '-c', 'echo to-out; echo to-err >&2; exit 3']);
     expect(submitted.code, submitted.stderr).toBe(0);
     const id = submitted.stdout.trim();
@@ -74,8 +75,6 @@ describe('jobs in real guests', () => {
     const list = await phantom(['jobs', '--json']);
     const job = (JSON.parse(list.stdout) as unknown[]).map((j) => JobSummary.parse(j)).find((j) => j.id === id);
     expect(job).toMatchObject({ state: 'EXECUTOR_ERROR', exitCode: 3, name: 'fails', node: 'this-node' });
-    const table = await phantom(['jobs']);
-    expect(table.stdout).toMatch(new RegExp(`${id}\\s+EXECUTOR_ERROR\\s+3\\s+\\S+\\s+fails`));
 
     const results = await phantom(['results', id, '--json']);
     expect(results.code).toBe(1);

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { GuestJob } from '../vm/guest-protocol.ts';
+import { encodeRun, type GuestJob } from '../vm/guest-protocol.ts';
 import type { JobResult } from '../vm/job-run.ts';
 import type { Vm } from '../vm/vm.ts';
 import type { VmHost } from '../vm/vm-host.ts';
@@ -97,19 +97,33 @@ export function createLocalVmExecutor(opts: LocalVmExecutorOptions): JobExecutor
     return saved;
   };
 
-  async function runIn(vm: Vm, run: JobRun, obs: RunObserver, signal: AbortSignal): Promise<RunOutcome> {
-    const startedAt = now();
+  /** The one request the guest gets; checked (and its size measured) before a guest is booted for it. */
+  function guestJob(run: JobRun): { job: GuestJob; wrapped: boolean; outputs: string[] } {
     if (!needsScript(run)) {
       const step = run.steps[0]!;
       const stdin = step.stdin ? run.inputs.find((i) => i.path === step.stdin) : undefined;
-      const job = vm.run({
-        argv: [...step.argv],
-        env: { ...step.env },
-        ...(step.cwd ? { cwd: step.cwd } : {}),
-        ...(stdin ? { stdin: readFileSync(stdin.file) } : {}),
-        files: files(run),
-        outputs: run.outputs.map((o) => o.path),
-      });
+      const outputs = run.outputs.map((o) => o.path);
+      return {
+        wrapped: false,
+        outputs,
+        job: {
+          argv: [...step.argv],
+          env: { ...step.env },
+          ...(step.cwd ? { cwd: step.cwd } : {}),
+          ...(stdin ? { stdin: readFileSync(stdin.file) } : {}),
+          files: files(run),
+          outputs,
+        },
+      };
+    }
+    const { script, outputs } = wrapperScript(run);
+    return { wrapped: true, outputs, job: { argv: ['/bin/sh', '-c', script, 'phantom-job'], files: files(run), outputs } };
+  }
+
+  async function runIn(vm: Vm, run: JobRun, guest: GuestJob, wrapped: boolean, obs: RunObserver, signal: AbortSignal): Promise<RunOutcome> {
+    const startedAt = now();
+    if (!wrapped) {
+      const job = vm.run(guest);
       obs.running();
       const onAbort = () => vm.cancel('SIGKILL');
       signal.addEventListener('abort', onAbort, { once: true });
@@ -124,8 +138,7 @@ export function createLocalVmExecutor(opts: LocalVmExecutorOptions): JobExecutor
       }
     }
 
-    const { script, outputs } = wrapperScript(run);
-    const job = vm.run({ argv: ['/bin/sh', '-c', script, 'phantom-job'], files: files(run), outputs });
+    const job = vm.run(guest);
     obs.running();
     const onAbort = () => vm.cancel('SIGKILL');
     signal.addEventListener('abort', onAbort, { once: true });
@@ -178,6 +191,14 @@ export function createLocalVmExecutor(opts: LocalVmExecutorOptions): JobExecutor
       if (run.imageVersion !== null && run.imageVersion !== opts.host.image.version) {
         return { kind: 'system_error', message: `guest image ${run.imageVersion} is not on this node (it has ${opts.host.image.version})`, retry: false };
       }
+      let prepared: ReturnType<typeof guestJob>;
+      try {
+        prepared = guestJob(run);
+        encodeRun(prepared.job);
+      } catch (err) {
+        // The same request would be refused on any attempt: say why instead of retrying.
+        return { kind: 'system_error', message: `the job cannot be sent to a guest: ${(err as Error).message}`, retry: false };
+      }
       obs.initializing({ node: opts.node });
       let vm: Vm;
       try {
@@ -190,7 +211,7 @@ export function createLocalVmExecutor(opts: LocalVmExecutorOptions): JobExecutor
         return { kind: 'canceled' };
       }
       try {
-        return await runIn(vm, run, obs, signal);
+        return await runIn(vm, run, prepared.job, prepared.wrapped, obs, signal);
       } catch (err) {
         if (signal.aborted) return { kind: 'canceled' };
         log.warn({ err, job: run.jobId, attempt: run.attempt }, 'guest run failed');
