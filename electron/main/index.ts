@@ -13,7 +13,7 @@ import { APP_SCHEME_PRIVILEGES, setupProtocol } from './protocol.ts';
 import { setupSecurity, setupWindows, createAppWindow, type WindowDeps } from './windows.ts';
 import { setupTray } from './tray.ts';
 import { trayView, tomorrowMorning } from './tray-state.ts';
-import { notificationsFor, type Snapshot } from './notifications.ts';
+import { hostedJobs, notificationsFor, type Snapshot } from './notifications.ts';
 import { createStatusWatch } from './status-watch.ts';
 import { setupPresence } from './presence.ts';
 import { HIDDEN_FLAG, setStartAtLogin } from './login-item.ts';
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     host: () => hostState,
     timers: realTimers,
     onSnapshot: (snap) => {
-      tray.update(trayView(snap.host, snap.status, snap.pause));
+      tray.update(trayView(snap.host, snap.status, snap.pause, hostedJobs(snap.jobs, snap.status?.peerId).length));
       // A (re)started agent answers for the first time: tell it what the session knows.
       if (snap.status && !last.status) presence.resync();
       for (const note of notificationsFor(last, snap, Date.now())) if (Notification.isSupported()) new Notification(note).show();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { NodeStatus} from '../../contract/index.ts';
+import type { JobSummary, NodeStatus } from '../../contract/index.ts';
 import { DEFAULT_LIMITS, Preset, type PresenceReport } from '../../contract/index.ts';
 import { appUrl, isAppUrl } from './app-origin.ts';
 import { hardenContents, secureWebPreferences, setupSecurity } from './windows.ts';
@@ -14,7 +14,7 @@ import { trayView, tomorrowMorning } from './tray-state.ts';
 import { trayMenuTemplate, HOUR_MS } from './tray-menu.ts';
 import { STATE_COLOURS, trayIconBitmap } from './tray-icon.ts';
 import { popoverPosition } from './tray.ts';
-import { notificationsFor } from './notifications.ts';
+import { hostedJobs, notificationsFor } from './notifications.ts';
 import { setupPresence, type PowerMonitorLike } from './presence.ts';
 import { autostartDesktopEntry, setStartAtLogin, HIDDEN_FLAG } from './login-item.ts';
 import { applyPresetOnFirstRun, loadPreset, PresetError } from './preset.ts';
@@ -183,6 +183,32 @@ describe('notifications', () => {
     expect(notificationsFor({ host: running, status: status({ role: 'member' }) }, { host: running, status: status({ role: 'super-peer' }) }, 0)[0]?.body).toMatch(/super-peer/);
     const crash = notificationsFor(none, { host: { kind: 'backoff', crashes: 2, lastExitCode: 1, retryAt: 4000 }, status: null }, 0);
     expect(crash[0]?.body).toMatch(/restarting in about 4 s/);
+  });
+});
+
+describe('job notifications', () => {
+  const job = (id: string, state: JobSummary['state'], node = '12D3KooW'): JobSummary => ({
+    id, name: `render ${id}`, state, source: 'cli', command: ['x'], createdAt: '', updatedAt: '', attempts: 1, exitCode: state === 'EXECUTOR_ERROR' ? 2 : null, progress: null, node, vo: null,
+  });
+  const snap = (jobs: JobSummary[]) => ({ host: running, status: status(), jobs });
+
+  it('announces jobs starting and ending on this machine only', () => {
+    const notes = notificationsFor(snap([job('a', 'QUEUED'), job('b', 'RUNNING'), job('c', 'RUNNING'), job('d', 'RUNNING', 'other')]), snap([job('a', 'RUNNING'), job('b', 'COMPLETE'), job('c', 'EXECUTOR_ERROR'), job('d', 'COMPLETE', 'other')]), 0);
+    expect(notes).toEqual([
+      { title: 'Job started here', body: 'render a' },
+      { title: 'Job finished', body: 'render b' },
+      { title: 'Job failed', body: 'render c (exit 2)' },
+    ]);
+  });
+
+  it('stays quiet when nothing changed or there was no earlier view', () => {
+    expect(notificationsFor(snap([job('a', 'RUNNING')]), snap([job('a', 'RUNNING')]), 0)).toEqual([]);
+    expect(notificationsFor({ host: running, status: status(), jobs: null }, snap([job('a', 'RUNNING')]), 0)).toEqual([]);
+  });
+
+  it('counts the jobs hosted here for the tray', () => {
+    expect(hostedJobs([job('a', 'RUNNING'), job('b', 'QUEUED'), job('c', 'RUNNING', 'other'), job('d', 'COMPLETE')], '12D3KooW').map((j) => j.id)).toEqual(['a']);
+    expect(trayView(running, status(), null, hostedJobs([job('a', 'RUNNING')], '12D3KooW').length).state).toBe('hosting');
   });
 });
 

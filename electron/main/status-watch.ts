@@ -1,4 +1,4 @@
-import type { NodeStatus, PauseState } from '../../contract/index.ts';
+import type { JobSummary, NodeStatus, PauseState } from '../../contract/index.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { HostState, HostTimers } from './agent-host.ts';
 
@@ -6,6 +6,8 @@ export interface WatchSnapshot {
   readonly host: HostState;
   readonly status: NodeStatus | null;
   readonly pause: PauseState | null;
+  /** null when the agent has no job routes or did not answer. */
+  readonly jobs: readonly JobSummary[] | null;
 }
 
 /**
@@ -25,13 +27,15 @@ export function createStatusWatch(opts: {
     const host = opts.host();
     let status: NodeStatus | null = null;
     let pause: PauseState | null = null;
+    let jobs: readonly JobSummary[] | null = null;
     if (host.kind === 'running') {
       status = await opts.link.call('status').catch(() => null);
       // An agent without the pause route yet still has a state; derive the pause from it.
       pause = status ? await opts.link.call('getPause').catch(() => ({ paused: status!.state === 'paused', until: null })) : null;
+      jobs = status ? await opts.link.call('listJobs').then((r) => r.jobs, () => null) : null;
     }
     if (stopped) return;
-    opts.onSnapshot({ host, status, pause });
+    opts.onSnapshot({ host, status, pause, jobs });
     timer = opts.timers.setTimeout(() => void tick(), opts.everyMs ?? 2000);
   };
   return {

@@ -5,6 +5,7 @@ import { useAgentPolling } from './lib/polling.ts';
 import { useScreen, type Screen } from './lib/route.ts';
 import { usePrefs } from './stores/prefs.ts';
 import { DashboardScreen } from './screens/DashboardScreen.tsx';
+import { JobsScreen } from './screens/JobsScreen.tsx';
 import { DonateScreen } from './screens/DonateScreen.tsx';
 import { SettingsScreen } from './screens/SettingsScreen.tsx';
 import { StatusScreen } from './screens/StatusScreen.tsx';
@@ -13,6 +14,7 @@ const NAV: { screen: Screen; label: string }[] = [
   { screen: 'status', label: 'Overview' },
   { screen: 'donate', label: 'Donate' },
   { screen: 'dashboard', label: 'Dashboard' },
+  { screen: 'jobs', label: 'Jobs' },
   { screen: 'settings', label: 'Settings' },
 ];
 
@@ -65,6 +67,7 @@ export function App() {
         {screen === 'status' && <StatusScreen />}
         {screen === 'donate' && <DonateScreen />}
         {screen === 'dashboard' && <DashboardScreen />}
+        {screen === 'jobs' && <JobsScreen />}
         {screen === 'settings' && <SettingsScreen />}
       </main>
     </div>

@@ -100,7 +100,7 @@ for (const launcher of launchers) {
       mkdirSync(shots, { recursive: true });
       for (const scheme of ['light', 'dark'] as const) {
         await app.page.emulateMedia({ colorScheme: scheme });
-        for (const screen of ['status', 'donate', 'dashboard', 'settings']) {
+        for (const screen of ['status', 'donate', 'dashboard', 'jobs', 'settings']) {
           await show(app.page, screen);
           await app.page.waitForLoadState('networkidle').catch(() => {});
           await app.page.screenshot({ path: join(shots, `${screen}-${launcher.name}-${scheme}.png`), fullPage: true });

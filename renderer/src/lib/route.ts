@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 
-export const SCREENS = ['status', 'donate', 'dashboard', 'settings', 'popover'] as const;
+export const SCREENS = ['status', 'donate', 'dashboard', 'jobs', 'settings', 'popover'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 /** The screen named by the URL hash (#/donate); hash routes work from phantom://app/ and over HTTP alike. */

@@ -4,6 +4,7 @@ import { Chart } from '../components/Chart.tsx';
 import { duration, gib, ROLE_LABELS } from '../lib/format.ts';
 import { useStatus } from '../stores/status.ts';
 import { machineCpu, useUsage } from '../stores/usage.ts';
+import { hostedHere, useJobs } from '../stores/jobs.ts';
 
 const REFRESH_MS = 2000;
 const OWNER = '#c98a12';
@@ -24,12 +25,19 @@ export function DashboardScreen() {
   const client = useClient();
   const status = useStatus((s) => s.status);
   const { samples, available, error, load } = useUsage();
+  const jobs = useJobs((s) => s.jobs);
+  const loadJobs = useJobs((s) => s.load);
+  const hosted = hostedHere(jobs, status?.peerId);
 
   useEffect(() => {
-    void load(client);
-    const t = setInterval(() => void load(client), REFRESH_MS);
+    const tick = () => {
+      void load(client);
+      void loadJobs(client);
+    };
+    tick();
+    const t = setInterval(tick, REFRESH_MS);
     return () => clearInterval(t);
-  }, [client, load]);
+  }, [client, load, loadJobs]);
 
   const series = useMemo(() => {
     const cpu = samples.map(machineCpu);
@@ -54,8 +62,19 @@ export function DashboardScreen() {
         <Tile label="Sub-grid" value={status && status.role !== 'unjoined' ? 'joined' : 'none yet'} />
         <Tile label="Region" value={status && status.role !== 'unjoined' ? 'this LAN' : 'none yet'} />
         <Tile label="Up" value={status ? duration(status.uptimeSeconds) : '…'} />
+        <Tile label="Hosting" value={`${hosted.length} job${hosted.length === 1 ? '' : 's'}`} testId="hosting" />
         <Tile label="Donating" value={status ? `${status.limits.cpuPercent}% CPU · ${status.limits.memoryMiB === null ? 'auto' : gib(status.limits.memoryMiB)}` : '…'} testId="dash-limits" />
       </div>
+      {hosted.length > 0 && (
+        <ul className="card hosted" aria-label="Jobs hosted here">
+          {hosted.map((j) => (
+            <li key={j.id}>
+              <span>{j.name ?? j.command.join(' ')}</span>
+              {j.progress !== null && <progress max={100} value={Math.round(j.progress * 100)} aria-label={`${j.name ?? j.id} progress`} />}
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="charts">
         {available === false ? (
           <p className="card muted chart-placeholder" data-testid="usage-unavailable">

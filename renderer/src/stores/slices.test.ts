@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, type DonationLimits, type NodeStatus, type UsageSample } from '../../../contract/index.ts';
+import { DEFAULT_LIMITS, type DonationLimits, type JobSummary, type NodeStatus, type UsageSample } from '../../../contract/index.ts';
 import { changedFields, useLimits } from './limits.ts';
 import { tomorrowMorning, usePause } from './pause.ts';
 import { createPrefs } from './prefs.ts';
 import { useStatus } from './status.ts';
 import { machineCpu, useUsage } from './usage.ts';
+import { hostedHere, useJobs } from './jobs.ts';
 import { refuse, tableClient } from './test-client.ts';
 
 beforeEach(() => {
@@ -12,6 +13,7 @@ beforeEach(() => {
   usePause.getState().reset();
   useStatus.getState().reset();
   useUsage.getState().reset();
+  useJobs.getState().reset();
 });
 
 const limits = (over: Partial<DonationLimits> = {}): DonationLimits => ({ ...DEFAULT_LIMITS, ...over });
@@ -138,5 +140,42 @@ describe('prefs slice', () => {
     expect(createPrefs(storage).getState().theme).toBe('dark');
     store.set('phantom.theme', 'neon');
     expect(createPrefs(storage).getState().theme).toBe('system');
+  });
+});
+
+describe('jobs slice', () => {
+  const job = (id: string, over: Partial<JobSummary> = {}): JobSummary => ({
+    id, name: null, state: 'RUNNING', source: 'cli', command: ['echo', id], createdAt: `2026-11-25T08:0${id.length % 10}:00Z`, updatedAt: '2026-11-25T08:00:00Z',
+    attempts: 1, exitCode: null, progress: null, node: 'me', vo: null, ...over,
+  });
+
+  it('lists jobs newest first and cancels one', async () => {
+    let jobs = [job('job-aaaaaa', { createdAt: '2026-11-25T08:00:00Z' }), job('job-bbbbbb', { createdAt: '2026-11-25T09:00:00Z' })];
+    const { client, calls } = tableClient({
+      listJobs: () => ({ jobs }),
+      cancelJob: (b) => {
+        const id = (b as { id: string }).id;
+        jobs = jobs.map((j) => (j.id === id ? { ...j, state: 'CANCELED' as const } : j));
+        return { id, state: 'CANCELED', previous: 'RUNNING', changed: true };
+      },
+    });
+    await useJobs.getState().load(client);
+    expect(useJobs.getState().jobs.map((j) => j.id)).toEqual(['job-bbbbbb', 'job-aaaaaa']);
+    await useJobs.getState().cancel(client, 'job-aaaaaa');
+    expect(calls.filter((c) => c.name === 'cancelJob')).toEqual([{ name: 'cancelJob', body: { id: 'job-aaaaaa' } }]);
+    expect(useJobs.getState()).toMatchObject({ cancelling: [], error: null });
+    expect(useJobs.getState().jobs.find((j) => j.id === 'job-aaaaaa')?.state).toBe('CANCELED');
+  });
+
+  it('a refused cancel says so; an agent without jobs is "not available"', async () => {
+    await useJobs.getState().cancel(tableClient({ cancelJob: refuse('job-x is not yours', 403) }).client, 'job-xxxxxx');
+    expect(useJobs.getState().error).toMatch(/could not cancel job-xxxxxx: job-x is not yours/);
+    await useJobs.getState().load(tableClient({}).client);
+    expect(useJobs.getState().available).toBe(false);
+  });
+
+  it('hosted here = running on this node', () => {
+    const jobs = [job('job-a1a1a1'), job('job-b2b2b2', { node: 'other' }), job('job-c3c3c3', { state: 'COMPLETE' }), job('job-d4d4d4', { state: 'QUEUED' })];
+    expect(hostedHere(jobs, 'me').map((j) => j.id)).toEqual(['job-a1a1a1']);
   });
 });
