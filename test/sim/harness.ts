@@ -82,9 +82,9 @@ export function createTestGrid(specs: TestNodeSpec[], opts: { seed?: number; reg
       return node;
     },
     crash(id) {
+      slots.get(id)!.up = false;
       nodes.get(id)?.stop();
       nodes.delete(id);
-      slots.get(id)!.up = false;
     },
     run: (ms) => world.runUntil(world.now + ms),
     node: (id) => nodes.get(id)!,

@@ -242,9 +242,10 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       if (!pendingFailover.has(key)) pendingFailover.set(key, { tier, group: g.id, at: world.now, meta: g.committedMeta ?? lastMeta.get(key) ?? null, keys });
     }
     collect(node);
+    // Down first: a crashed node sends nothing on its way out (stop() alone would hand things off).
+    s.slot.up = false;
     node.stop();
     s.node = null;
-    s.slot.up = false;
     s.failures++;
     faultCounts.crashes++;
     lastDisturbance = world.now;
