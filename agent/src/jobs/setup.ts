@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Mount } from '../api/server.ts';
@@ -27,6 +27,8 @@ export interface AgentJobsOptions {
   /** Another executor (the grid's); the local guest host is then not started. */
   readonly executor?: JobExecutor;
   readonly slots?: number;
+  /** Puts each guest's QEMU process under the donation's cgroup (QoS placeGuest). */
+  readonly placeProcess?: (pid: number) => void;
 }
 
 /** The newest built image under guest/out, for a source checkout or the bundle in dist/agent. */
@@ -44,6 +46,33 @@ export function findGuestImage(env: NodeJS.ProcessEnv = process.env): string | n
   return null;
 }
 
+/**
+ * Guests an earlier run of this agent left behind. QEMU outlives a kill -9 of the agent that started
+ * it; such a guest's job has already been queued again, so the orphan only burns the owner's CPU.
+ * They are found by their run directory (this data dir's own) in their command line.
+ */
+export function reapOrphanGuests(runDir: string, log: Logger): number {
+  const dir = `${resolve(runDir)}/`;
+  let reaped = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!basename(argv[0] ?? '').startsWith('qemu-system') || !argv.some((a) => a.includes(dir))) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      reaped++;
+    } catch {
+      // Gone already.
+    }
+  }
+  if (reaped) log.warn({ reaped, runDir }, 'killed guests left running by an earlier agent');
+  return reaped;
+}
+
 /** Stands in for the guest host when no image is built: refuses work, clearly, and keeps nothing. */
 function noImageExecutor(reason: string): JobExecutor {
   return {
@@ -57,13 +86,19 @@ function noImageExecutor(reason: string): JobExecutor {
 export function createAgentJobs(opts: AgentJobsOptions) {
   const log = opts.log;
   let host: VmHost | null = null;
+  const runDir = join(opts.dataDir, 'vm');
   let current: JobExecutor;
   if (opts.executor) current = opts.executor;
   else {
     const imageDir = opts.imageDir ?? findGuestImage();
     if (imageDir) {
       // Unix socket paths are short (107 bytes): the guests' sockets live in <dataDir>/vm.
-      host = createVmHost({ log: log.child({ component: 'vm-host' }), imageDir, runDir: join(opts.dataDir, 'vm') });
+      host = createVmHost({
+        log: log.child({ component: 'vm-host' }),
+        imageDir,
+        runDir: join(opts.dataDir, 'vm'),
+        ...(opts.placeProcess ? { placeProcess: opts.placeProcess } : {}),
+      });
       current = createLocalVmExecutor({ host, log, node: opts.node, ...(opts.slots !== undefined ? { slots: opts.slots } : {}) });
     } else {
       log.warn('no guest image found: jobs will be refused until one is built (node guest/build-image.ts)');
@@ -87,6 +122,7 @@ export function createAgentJobs(opts: AgentJobsOptions) {
     tesMount,
     async start(): Promise<void> {
       if (host) {
+        reapOrphanGuests(runDir, log);
         try {
           await host.start();
         } catch (err) {
