@@ -35,7 +35,7 @@ export function Chart({ title, times, series, unit, max, height = 160 }: ChartPr
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: [0, max ?? null] as uPlot.Range.MinMax } },
       axes: [axis, { ...axis, size: 48, values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
