@@ -28,8 +28,10 @@ export type LocalRules = z.infer<typeof LocalRules>;
 
 /** How the QoS component reacts to the owner; the defaults keep a desktop feeling untouched. */
 export const QosPolicy = z.object({
-  /** Samples per second of the monitor. */
+  /** Samples per second of the monitor while guests run. */
   sampleHz: z.number().min(0.1).max(10),
+  /** Samples per second with no guest placed: only the owner's history is kept then, so slower is enough. */
+  sampleHzWithoutGuests: z.number().min(0.01).max(10),
   /** Owner CPU load (percent of the machine, the agent and guests excluded) that counts as the owner being active. */
   ownerBusyPercent: z.number().min(1).max(100),
   /** Input within this many seconds counts as the owner being at the machine. */
@@ -45,6 +47,7 @@ export type QosPolicy = z.infer<typeof QosPolicy>;
 
 export const DEFAULT_QOS_POLICY: QosPolicy = {
   sampleHz: 1,
+  sampleHzWithoutGuests: 0.2,
   ownerBusyPercent: 10,
   inputActiveSeconds: 5,
   quietSeconds: 30,

@@ -28,7 +28,7 @@ describe.skipIf(skip)('QoS on real cgroup v1', () => {
       log: silentLogger(), clock: systemClock, timers: systemTimers, native, cpuCount, cgroupBase: 'self', cgroupRoot: root,
       limits: { ...DEFAULT_LIMITS, cpuPercent: 25 },
       // The monitor is stepped by hand below; a slow rate keeps its own timer out of the way.
-      policy: { sampleHz: 0.1, ownerBusyPercent: 10, inputActiveSeconds: 5, quietSeconds: 30, headroomPercent: 5, migrateAfterSeconds: 600 },
+      policy: { sampleHz: 0.1, sampleHzWithoutGuests: 0.1, ownerBusyPercent: 10, inputActiveSeconds: 5, quietSeconds: 30, headroomPercent: 5, migrateAfterSeconds: 600 },
     });
     await qos.start();
   });

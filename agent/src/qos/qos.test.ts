@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, type MigrateRequest } from '../../../contract/index.ts';
+import { DEFAULT_LIMITS, DEFAULT_QOS_POLICY, type MigrateRequest } from '../../../contract/index.ts';
 import type { Sweep } from '../../../native/lib/index.ts';
 import { silentLogger } from '../log.ts';
 import { fakeSweep, type FakeProcess } from './fake-sweep.ts';
@@ -34,7 +34,7 @@ function makeQos(extra: Partial<Parameters<typeof createQos>[0]> = {}): Qos {
     selfPid: 1,
     idle: { idleSeconds: () => ({ value: null, source: 'test: unknown' }) },
     battery: { onBattery: () => ({ value: false, source: 'test' }) },
-    policy: { sampleHz: 1, ownerBusyPercent: 10, inputActiveSeconds: 5, quietSeconds: 5, headroomPercent: 5, migrateAfterSeconds: 3 },
+    policy: { sampleHz: 1, sampleHzWithoutGuests: 1, ownerBusyPercent: 10, inputActiveSeconds: 5, quietSeconds: 5, headroomPercent: 5, migrateAfterSeconds: 3 },
     ...extra,
   });
 }
@@ -172,6 +172,15 @@ describe('createQos', () => {
     expect(qos.status().guestThreadCores).toEqual([1]);
     for (let i = 0; i < 6; i++) await step(0);
     expect(pins.at(-1)).toEqual([4242, [0, 1]]);
+  });
+
+  it('samples slowly while no guest runs and at full rate from the first guest on', async () => {
+    qos = makeQos({ policy: { ...DEFAULT_QOS_POLICY } });
+    await qos.start();
+    expect(pending.filter((t) => !t.cancelled).map((t) => t.at)).toEqual([5000]);
+    now = 200;
+    qos.placeGuest(4242, { id: 'g1' });
+    expect(pending.filter((t) => !t.cancelled).map((t) => t.at)).toEqual([1200]);
   });
 
   it('without the native addon the limits still hold and status says why the owner is not watched', async () => {

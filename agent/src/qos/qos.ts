@@ -398,7 +398,9 @@ export function createQos(opts: QosOptions): Qos {
 
   function schedule(): void {
     if (!running || !limits.qos) return;
-    timer = opts.timers.set(1000 / policy.sampleHz, () => {
+    // A guest placed while sampling slowly restarts the loop at full rate (placeGuest).
+    const hz = guests.size > 0 ? policy.sampleHz : Math.min(policy.sampleHz, policy.sampleHzWithoutGuests);
+    timer = opts.timers.set(1000 / hz, () => {
       timer = null;
       sample()
         .then(() => {
@@ -520,7 +522,7 @@ export function createQos(opts: QosOptions): Qos {
         const { field, message } = firstIssue(r.error);
         throw new QosLimitsError(message, field);
       }
-      const hzChanged = r.data.sampleHz !== policy.sampleHz;
+      const hzChanged = r.data.sampleHz !== policy.sampleHz || r.data.sampleHzWithoutGuests !== policy.sampleHzWithoutGuests;
       policy = r.data;
       classifier.configure(classifierOptions(policy));
       if (hzChanged) restartLoop();
@@ -557,7 +559,14 @@ export function createQos(opts: QosOptions): Qos {
         return false;
       }
       guestGroup.addPid(pid);
+      const first = guests.size === 0;
       guests.set(pid, { pid, id: g.id ?? `pid-${pid}`, memoryMiB: g.memoryMiB ?? null, placedAt: opts.clock.now() });
+      if (first && running && limits.qos && policy.sampleHzWithoutGuests < policy.sampleHz) {
+        // Keep the previous sweep: the next sample compares against it and comes at full rate.
+        timer?.cancel();
+        timer = null;
+        schedule();
+      }
       return true;
     },
     removeGuest(pid) {
