@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSyn
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countingJob, parseCounting, processAlive, startTestHost, waitFor, type TestHost } from './vm-support.ts';
+import { BOOT_HOOK_MS, countingJob, parseCounting, processAlive, startTestHost, waitFor, type TestHost } from './vm-support.ts';
 import { CheckpointError, createCheckpointStore, type CheckpointStore } from '../../agent/src/vm/checkpoint-store.ts';
 import { JobRun } from '../../agent/src/vm/job-run.ts';
 import type { VmSpec } from '../../agent/src/vm/qemu-command.ts';
@@ -18,7 +18,7 @@ let store: CheckpointStore;
 beforeAll(async () => {
   t = await startTestHost();
   store = createCheckpointStore({ dir: join(t.dir, 'ckpt'), keep: 2 });
-});
+}, BOOT_HOOK_MS);
 afterAll(async () => {
   await t?.cleanup();
 });
@@ -114,8 +114,8 @@ describe('checkpoint and restore with real QEMU', () => {
   describe('supervision', () => {
     let h: TestHost;
     beforeAll(async () => {
-      h = await startTestHost({ heartbeatTimeoutMs: 6000, incomingTimeoutMs: 3000 });
-    });
+      h = await startTestHost({ heartbeatTimeoutMs: 10_000, incomingTimeoutMs: 3000 });
+    }, BOOT_HOOK_MS);
     afterAll(async () => {
       await h?.cleanup();
     });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from './vm-support.ts';
+import { BOOT_HOOK_MS, startTestHost, type TestHost } from './vm-support.ts';
 import type { Vm } from '../../agent/src/vm/vm.ts';
 
 const REQUESTED_MIB = 256;
@@ -20,7 +20,7 @@ beforeAll(async () => {
     placeProcess: (pid) => void placed.push({ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8') }),
   });
   vm = await t.host.boot({ id: 'jobs', vcpus: 2, memoryMiB: REQUESTED_MIB });
-});
+}, BOOT_HOOK_MS);
 afterAll(async () => {
   await t?.cleanup();
 });

@@ -16,7 +16,8 @@ export interface TestHost {
 export async function startTestHost(opts: Partial<VmHostOptions> & { log?: Logger } = {}): Promise<TestHost> {
   const image = buildGuestImage();
   const dir = mkdtempSync(join(tmpdir(), 'pgvm-'));
-  const host = createVmHost({ log: opts.log ?? silentLogger(), imageDir: image.dir, runDir: join(dir, 'run'), accel: 'tcg', ...opts });
+  // Boots take ~2 s on an idle machine, but this one is shared by many parallel jobs: be patient.
+  const host = createVmHost({ log: opts.log ?? silentLogger(), imageDir: image.dir, runDir: join(dir, 'run'), accel: 'tcg', bootTimeoutMs: 110_000, ...opts });
   await host.start();
   return {
     host,
@@ -27,6 +28,9 @@ export async function startTestHost(opts: Partial<VmHostOptions> & { log?: Logge
     },
   };
 }
+
+/** Hook timeout for a beforeAll that boots a guest (see bootTimeoutMs above). */
+export const BOOT_HOOK_MS = 120_000;
 
 /** True while a process with this pid exists (signal 0 probes without touching it). */
 export function processAlive(pid: number): boolean {

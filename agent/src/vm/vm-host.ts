@@ -119,7 +119,7 @@ export function createVmHost(opts: VmHostOptions): VmHost {
       placeProcess: opts.placeProcess,
       heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 15_000,
       incomingTimeoutMs: opts.incomingTimeoutMs ?? 60_000,
-      bootTimeoutMs: opts.bootTimeoutMs ?? 30_000,
+      bootTimeoutMs: opts.bootTimeoutMs ?? 60_000,
       incoming: extra.incoming,
       resume: extra.resume,
       onExit: (v) => vms.delete(v),
