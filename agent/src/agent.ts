@@ -1,6 +1,14 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { DonationLimits, DonationLimitsPatch, NodeStatus, ResourceDescription } from '../../contract/index.ts';
+import type { DonationLimits, DonationLimitsPatch, NodeStatus, PauseRequest, PauseState, ResourceDescription } from '../../contract/index.ts';
+import { createNativeApi } from '../../native/lib/index.ts';
+import { createAgentJobs } from './jobs/setup.ts';
+import { createQos, QosLimitsError } from './qos/qos.ts';
+import { detectCgroupLayout, type CgroupLayout } from './qos/cgroup-layout.ts';
+import { systemClock, systemTimers } from './qos/system-time.ts';
+import { createUsageHistory } from './resources/usage-history.ts';
 import { createControlApi, type ControlApi } from './api/server.ts';
 import { createSessions, loadOrCreateToken } from './api/auth.ts';
 import { HttpError } from './api/errors.ts';
@@ -56,6 +64,74 @@ export async function createAgent(opts: AgentOptions) {
   const [resources, nativeAddonError] = await Promise.all([describeResources(), loadNativeStatus()]);
   if (nativeAddonError) log.warn({ err: nativeAddonError }, 'native addon unavailable: QoS sampling is off');
 
+  const native = createNativeApi();
+  let layout: CgroupLayout | null = null;
+  try {
+    layout = detectCgroupLayout();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no usable cgroups: donation limits cannot be enforced');
+  }
+  const qos = createQos({
+    log: log.child({ component: 'qos' }),
+    clock: systemClock,
+    timers: systemTimers,
+    native,
+    limits: config.get().limits,
+    cpuCount: resources.cores,
+    ...(layout ? { layout } : {}),
+  });
+  const jobs = createAgentJobs({
+    dataDir: opts.dataDir,
+    log,
+    node: identity.peerId.toString(),
+    version: VERSION,
+    placeProcess: (pid) => void qos.placeGuest(pid),
+  });
+  const guestGroupFile = (name: string): number => {
+    const group = qos.status().guestGroup;
+    const mount = layout?.kind === 'v1' ? layout.mounts.memory : layout?.kind === 'v2' ? layout.mount : null;
+    if (!group || !mount) return 0;
+    try {
+      return Number(readFileSync(join(mount, group, name), 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  const usage = createUsageHistory({
+    cpuTimes: () => native.cpuTimes(),
+    guestGroup: () => qos.status().guestGroup,
+    layout,
+    now,
+    memory: () => {
+      const gridBytes = guestGroupFile(layout?.kind === 'v2' ? 'memory.current' : 'memory.usage_in_bytes');
+      const used = totalmem() - freemem();
+      return { ownerMiB: Math.max(0, used - gridBytes) / 2 ** 20, gridMiB: gridBytes / 2 ** 20 };
+    },
+  });
+  let usageTimer: NodeJS.Timeout | null = null;
+
+  // The owner's pause: persisted, ended by its own timer when it has an end.
+  let pauseTimer: NodeJS.Timeout | null = null;
+  const applyPause = (p: PauseState): PauseState => {
+    if (pauseTimer) clearTimeout(pauseTimer);
+    pauseTimer = null;
+    const expired = p.paused && p.until !== null && Date.parse(p.until) <= now();
+    const effective: PauseState = expired ? { paused: false, until: null } : p;
+    qos.setPaused(effective.paused);
+    state = state === 'stopping' || state === 'starting' ? state : effective.paused ? 'paused' : 'running';
+    if (effective.paused && effective.until !== null) {
+      // setTimeout holds at most ~24.8 days; a longer pause re-arms when it fires.
+      pauseTimer = setTimeout(() => applyPause(config.get().pause), Math.min(Date.parse(effective.until) - now(), 2 ** 31 - 1));
+      pauseTimer.unref();
+    }
+    if (expired) config.setPause(effective);
+    return effective;
+  };
+  const setPause = (p: PauseState): PauseState => {
+    config.setPause(p);
+    return applyPause(p);
+  };
+
   const p2p = await createLibp2pHost({ privateKey: identity.privateKey, ...(opts.p2pListen ? { listen: opts.p2pListen } : {}) });
 
   const status = (): NodeStatus => ({
@@ -72,12 +148,22 @@ export async function createAgent(opts: AgentOptions) {
     nativeAddonError,
   });
 
+  // Every check runs before anything changes: the schema, the machine, then the enforcement itself
+  // (which refuses limits it cannot apply); only then is the file written.
   const setLimits = (patch: DonationLimitsPatch): DonationLimits => {
     try {
-      checkFitsMachine({ ...config.get().limits, ...patch } as DonationLimits, resources);
-      return config.updateLimits(patch).limits;
+      const merged = { ...config.get().limits, ...patch } as DonationLimits;
+      checkFitsMachine(merged, resources);
+      const previous = config.get().limits;
+      qos.applyLimits(merged);
+      try {
+        return config.updateLimits(patch).limits;
+      } catch (err) {
+        qos.applyLimits(previous);
+        throw err;
+      }
     } catch (err) {
-      if (err instanceof ConfigError) throw new HttpError(400, 'bad_request', err.message, err.field);
+      if (err instanceof ConfigError || err instanceof QosLimitsError) throw new HttpError(400, 'bad_request', err.message, err.field);
       throw err;
     }
   };
@@ -87,6 +173,7 @@ export async function createAgent(opts: AgentOptions) {
     token,
     sessions,
     log,
+    mounts: [jobs.tesMount],
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
     ...(opts.apiPort !== undefined ? { port: opts.apiPort } : {}),
     handlers: {
@@ -94,6 +181,18 @@ export async function createAgent(opts: AgentOptions) {
       getLimits: () => config.get().limits,
       setLimits,
       uiLogin: () => ({ url: loginUrl() }),
+      getPause: () => applyPause(config.get().pause),
+      pause: (req: PauseRequest) => {
+        if (req.until !== null && Date.parse(req.until) <= now()) throw new HttpError(400, 'bad_request', 'until: the pause would end in the past', 'until');
+        return setPause({ paused: true, until: req.until });
+      },
+      resume: () => setPause({ paused: false, until: null }),
+      reportPresence: (report) => {
+        qos.reportPresence(report);
+        return report;
+      },
+      getUsage: () => usage.history(),
+      ...jobs.handlers,
     },
   });
 
@@ -102,18 +201,36 @@ export async function createAgent(opts: AgentOptions) {
     status,
     /** A one-time URL that logs a browser into the UI. */
     loginUrl,
+    qos,
+    jobs: jobs.jobs,
     async start(): Promise<void> {
+      await qos.start();
+      await jobs.start();
       await p2p.start();
       const { port } = await api.start();
       const control: ControlFile = { pid: process.pid, port, version: VERSION, peerId: identity.peerId.toString() };
       writeFileAtomic(files.control, `${JSON.stringify(control)}\n`, 0o600);
       state = 'running';
+      applyPause(config.get().pause);
+      usage.sample();
+      usageTimer = setInterval(() => {
+        try {
+          usage.sample();
+        } catch (err) {
+          log.debug({ err }, 'usage sample failed');
+        }
+      }, 2000);
+      usageTimer.unref();
       log.info({ peerId: control.peerId, port, listen: status().listenAddrs, created: identity.created }, 'agent running');
     },
     async stop(): Promise<void> {
       state = 'stopping';
       rmSync(files.control, { force: true });
+      if (usageTimer) clearInterval(usageTimer);
+      if (pauseTimer) clearTimeout(pauseTimer);
       await api.stop();
+      await jobs.stop();
+      await qos.stop();
       await p2p.stop();
       log.info('agent stopped');
     },

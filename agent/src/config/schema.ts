@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DonationLimits, DEFAULT_LIMITS } from '../../../contract/index.ts';
+import { DonationLimits, DEFAULT_LIMITS, PauseState } from '../../../contract/index.ts';
 
 export const CONFIG_VERSION = 1;
 
@@ -7,7 +7,9 @@ export const CONFIG_VERSION = 1;
 export const NodeConfig = z.object({
   version: z.literal(CONFIG_VERSION),
   limits: DonationLimits.default(DEFAULT_LIMITS),
+  /** The owner's pause survives a restart: "until tomorrow" means tomorrow. */
+  pause: PauseState.default({ paused: false, until: null }),
 }).strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
 
-export const defaultConfig = (): NodeConfig => ({ version: CONFIG_VERSION, limits: structuredClone(DEFAULT_LIMITS) });
+export const defaultConfig = (): NodeConfig => ({ version: CONFIG_VERSION, limits: structuredClone(DEFAULT_LIMITS), pause: { paused: false, until: null } });

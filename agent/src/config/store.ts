@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { describeIssue, DonationLimits, type DonationLimitsPatch } from '../../../contract/index.ts';
+import { describeIssue, DonationLimits, type DonationLimitsPatch, type PauseState } from '../../../contract/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { NodeConfig, defaultConfig } from './schema.ts';
 
@@ -17,6 +17,7 @@ export interface ConfigStore {
   get(): NodeConfig;
   /** Validates the merged result before anything is written: a bad patch changes nothing. */
   updateLimits(patch: DonationLimitsPatch): NodeConfig;
+  setPause(pause: PauseState): NodeConfig;
   /** Why the file on disk was refused at load, if it was. */
   readonly loadError: string | null;
 }
@@ -70,6 +71,10 @@ export function createConfigStore(path: string, log: Logger): ConfigStore {
     get: () => config,
     get loadError() {
       return loadError;
+    },
+    setPause(pause) {
+      save({ ...config, pause });
+      return config;
     },
     updateLimits(patch) {
       const merged = DonationLimits.safeParse({ ...config.limits, ...patch });
