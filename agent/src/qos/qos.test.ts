@@ -183,6 +183,15 @@ describe('createQos', () => {
     expect(pending.filter((t) => !t.cancelled).map((t) => t.at)).toEqual([1200]);
   });
 
+  it('forgets a guest whose process is gone even when nobody called removeGuest', async () => {
+    qos = makeQos();
+    await qos.start();
+    qos.placeGuest(4242, { id: 'g1' });
+    qos.placeGuest(777, { id: 'gone' });
+    await step(0);
+    expect(qos.status().guests.map((g) => g.id)).toEqual(['g1']);
+  });
+
   it('without the native addon the limits still hold and status says why the owner is not watched', async () => {
     qos = makeQos({ native: { sweep: async () => { throw new Error('native addon not available at x (missing)'); } } });
     await qos.start();

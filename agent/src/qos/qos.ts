@@ -354,6 +354,16 @@ export function createQos(opts: QosOptions): Qos {
       // Threads cost about twice a processes-only sweep; they matter only for placing guest threads.
       const sweep = await opts.native.sweep({ threads: guests.size > 0 });
       const now = opts.clock.now();
+      // A guest whose QEMU exited without removeGuest: forget it, or it would hold memory and pressure.
+      if (guests.size) {
+        const alive = new Set(sweep.processes.map((p) => p.pid));
+        for (const pid of guests.keys()) {
+          if (!alive.has(pid)) {
+            log.info({ pid, guest: guests.get(pid)?.id }, 'guest process gone');
+            guests.delete(pid);
+          }
+        }
+      }
       const load = prevSweep ? computeLoad(prevSweep, sweep, classify) : null;
       prevSweep = sweep;
       if (load) {
