@@ -753,7 +753,8 @@ export class Group {
     }
     if (!this.accepts(from, m.term, m.group)) return;
     if (m.committed > this.knownCommitted) this.setKnownCommitted(m.committed);
-    if (this.latestMeta && m.watchers.join() !== this.latestMeta.watchers.join()) this.latestMeta = { ...this.latestMeta, watchers: m.watchers };
+    const w = this.latestMeta?.watchers;
+    if (w && (w.length !== m.watchers.length || w.some((id, i) => id !== m.watchers[i]))) this.latestMeta = { ...this.latestMeta!, watchers: m.watchers };
     this.armSuspicion();
   }
 

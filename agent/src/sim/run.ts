@@ -155,6 +155,14 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     if (violations.length < 200) violations.push({ at: world.now, invariant, detail });
   };
   const acked = new Map<string, { key: string; site: number }>();
+  const ackedBySite = new Map<number, Array<{ wid: string; key: string }>>();
+  const ack = (wid: string, key: string, site: number) => {
+    if (acked.has(wid)) return;
+    acked.set(wid, { key, site });
+    let l = ackedBySite.get(site);
+    if (!l) ackedBySite.set(site, (l = []));
+    l.push({ wid, key });
+  };
   const exempt = new Set<string>();
   let writesIssued = 0;
   const lastMeta = new Map<string, ShardMeta>();
@@ -302,11 +310,12 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
         faultCounts.partitions++;
         partitionActive = true;
         lastDisturbance = world.now;
-        if (f.scope === 'region') {
+        // A LAN split needs a LAN with a few nodes; small grids get a region cut instead.
+        const site = f.scope === 'site' ? pick(faultRand, sites.filter((x) => world.siteSlots(x.index).length >= 4)) : undefined;
+        if (!site) {
           const reg = int(faultRand, 0, o.regions - 1);
           for (const s of specs) s.slot.label = s.slot.site.region === reg ? 1 : 0;
         } else {
-          const site = pick(faultRand, sites.filter((x) => world.siteSlots(x.index).length >= 4))!;
           const half = shuffle(faultRand, [...world.siteSlots(site.index)]);
           half.slice(0, Math.floor(half.length / 2)).forEach((sl) => (sl.label = 1));
         }
@@ -332,7 +341,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     const key = `job/${s.id}/${writesIssued}`;
     const site = s.slot.site.index;
     const wid = s.node!.put(key, { owner: s.id, leaseUntil: SIM_EPOCH + world.now + 600_000 }, (res) => {
-      if (res.ok) acked.set(wid, { key, site });
+      if (res.ok) ack(wid, key, site);
     });
   });
   scheduleWrite(bootSpreadMs + 5_000);
@@ -397,7 +406,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     stableChecks++;
     const regionLeaders = new Map<number, NodeSpec[]>();
     for (const site of sites) {
-      const here = specs.filter((s) => s.slot.site === site && s.slot.up && s.node && !s.bad);
+      const here = world.siteSlots(site.index).map((sl) => byId.get(sl.id)!).filter((s) => s.slot.up && s.node && !s.bad);
       if (!here.length) continue;
       const leaders = here.filter((s) => s.node!.sub.isLeader);
       if (leaders.length !== 1) {
@@ -408,7 +417,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       const stray = here.filter((s) => s !== L && (s.node!.sub.role !== 'member' || s.node!.sub.leader?.id !== L.id || s.node!.sub.id !== L.node!.sub.id));
       if (stray.length) violate('every node in one sub-grid', `site ${site.index}: ${stray.length} nodes not following ${L.id} (${stray.slice(0, 3).map((s) => `${s.id}:${s.node!.phase}/${s.node!.sub.role}`).join(',')})`);
       const kv = L.node!.sub.state?.kv ?? {};
-      for (const [wid, w] of acked) if (w.site === site.index && !exempt.has(wid) && !(w.key in kv)) violate('no acknowledged state lost', `site ${site.index}: ${w.key} acked but not in ${L.id}'s state`);
+      for (const w of ackedBySite.get(site.index) ?? []) if (!exempt.has(w.wid) && !(w.key in kv)) violate('no acknowledged state lost', `site ${site.index}: ${w.key} acked but not in ${L.id}'s state`);
       if (L.node!.region.isLeader) {
         const list = regionLeaders.get(site.region) ?? [];
         list.push(L);
