@@ -12,7 +12,8 @@ import type { NodeDescription } from '../contract/broker.ts';
 import { ALGORITHMS, createAlgorithm, type AlgorithmName } from '../agent/src/core/broker/index.ts';
 import { CATEGORIES, categoryJob, PAPER_CONTEXT, runPaperCell, type Category } from '../agent/src/sim/broker-experiments/paper.ts';
 import { drawPlatform, idleDescription, type Distribution } from '../agent/src/sim/broker-experiments/platform.ts';
-import { REALISTIC, runRealistic, type RealisticOutcome } from '../agent/src/sim/broker-experiments/realistic.ts';
+import { REALISTIC, runRealistic, runRealisticWith, type RealisticOutcome } from '../agent/src/sim/broker-experiments/realistic.ts';
+import { createOurs, type OursOptions } from '../agent/src/core/broker/ours.ts';
 import { createRng } from '../agent/src/sim/broker-experiments/rng.ts';
 import type { Benchmark } from './harness.ts';
 
@@ -96,6 +97,27 @@ export default (async ({ quick, args, progress }) => {
   }
   progress(`realistic: ${((performance.now() - t1) / 1000).toFixed(1)} s`);
 
+  // What each part of ours is worth in the realistic run (full run only, first seed): each variant
+  // switches one part off.
+  const ablation: { variant: string; meanCompletionS: number; vsNcda: number }[] = [];
+  if (!quick) {
+    const ncda = real[0]!.outcomes.find((o) => o.algorithm === 'ncda')!.meanCompletionS;
+    const variants: [string, OursOptions][] = [
+      ['ours', {}],
+      ['without move-or-wait', { rescue: false }],
+      ['without failure risk', { risk: false }],
+      ['without load forecast', { loadForecast: false }],
+      ['without uplink booking', { uplink: false }],
+      ['only move-or-wait (NCDA's cost + moves)', { risk: false, loadForecast: false, uplink: false }],
+      ['none of them (= NCDA + RTT)', { rescue: false, risk: false, loadForecast: false, uplink: false }],
+    ];
+    for (const [variant, o] of variants) {
+      const r = runRealisticWith({ seed: realSeeds[0]! }, 'ours', createOurs(o));
+      ablation.push({ variant, meanCompletionS: r.meanCompletionS, vsNcda: r.meanCompletionS / ncda });
+      progress(`ablation ${variant}: ${r.meanCompletionS.toFixed(1)} s (${(r.meanCompletionS / ncda).toFixed(3)} of NCDA)`);
+    }
+  }
+
   // 3. Decision cost at 1000 candidates, with queues of different lengths so nothing is trivially tied.
   const decisions = measureDecisions(quick ? 2000 : 5000);
   progress(`decisions/s at 1000 candidates: ${Object.entries(decisions).map(([a, v]) => `${a} ${Math.round(v)}`).join(', ')}`);
@@ -147,10 +169,14 @@ export default (async ({ quick, args, progress }) => {
 
   writeFileSync(
     join(outDir, 'results.json'),
-    JSON.stringify({ quick, seeds, figures, paper: summary, realistic: real.map((r) => ({ seed: r.seed, ratio: r.ratio, best: r.best, outcomes: r.outcomes })), decisionsPerS: decisions, parameters: { realistic: REALISTIC } }, null, 1),
+    JSON.stringify({ quick, seeds, figures, ablation, paper: summary, realistic: real.map((r) => ({ seed: r.seed, ratio: r.ratio, best: r.best, outcomes: r.outcomes })), decisionsPerS: decisions, parameters: { realistic: REALISTIC } }, null, 1),
   );
   await writePlots(outDir, summary, real.map((r) => r.outcomes), lowerBound);
-  writeFileSync(join(outDir, 'table.md'), markdownTable(table));
+  const ablationTable = ablation.length
+    ? `\n\nRealistic experiment, seed ${realSeeds[0]}: ours with one part switched off\n\n` +
+      markdownTable([['variant', 'mean completion s', 'vs NCDA'], ...ablation.map((a) => [a.variant, a.meanCompletionS, a.vsNcda])])
+    : '';
+  writeFileSync(join(outDir, 'table.md'), markdownTable(table) + ablationTable);
   progress(`wrote ${outDir}`);
   return { table, figures };
 }) satisfies Benchmark;

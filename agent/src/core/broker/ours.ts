@@ -13,8 +13,11 @@ import { eligible, type PlacementAlgorithm, type PlacementContext } from './algo
  *    transfer part of all queued completion times, is charged to it. NCDA charges nothing, so it
  *    keeps spreading jobs over ever more nodes after the uplink is full, and every transfer crawls.
  *  - Unstable nodes. With failure rate λ (from the node's history), repair time R and checkpoint
- *    interval τ, a job loses on average λ(τ/2 + R) seconds per second it runs; owner reclaims add
- *    ρ·R_reclaim. The job's own time is inflated by that factor.
+ *    interval τ, a job of own time t loses on average λ(min(τ, t)/2 + min(R, t)) seconds per second
+ *    it runs; owner reclaims add ρ·min(R_reclaim, t) (see riskPerSecond). The job's own time is
+ *    inflated by that factor.
+ *  - Move or wait. When the machine holding a job fails or is reclaimed, `rescue` moves the job if
+ *    its best placement elsewhere beats the expected outage plus what is left there.
  *  - Load that changes. The current owner load holds for about `loadPersistenceS`; past that the
  *    node's mean load is the better forecast, so long jobs are costed with the mean.
  *
