@@ -1,6 +1,6 @@
 // A private BIND 9 on 127.0.0.1:<free port> for the region-peer name tests: one primary zone that
 // accepts RFC 2136 updates signed with one TSIG key. Everything it writes lives in its own temp dir.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
@@ -10,7 +10,8 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
 export interface DnsServer {
-  readonly host: '127.0.0.1';
+  /** The first address it listens on. */
+  readonly host: string;
   readonly port: number;
   /** Fully qualified, with the trailing dot. */
   readonly zone: string;
@@ -27,6 +28,9 @@ export interface DnsServerOptions {
   readonly zone?: string;
   readonly keyName?: string;
   readonly startTimeoutMs?: number;
+  /** Run inside this network namespace (on port 53 of `listen`) instead of on loopback. */
+  readonly netns?: string;
+  readonly listen?: readonly string[];
 }
 
 export async function startDnsServer(opts: DnsServerOptions = {}): Promise<DnsServer> {
@@ -35,15 +39,20 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<DnsSe
   const keySecret = randomBytes(32).toString('base64');
   const dir = mkdtempSync(join(tmpdir(), 'phantom-named-'));
   // Another test may grab the port between probe and bind: named then exits, and we try another one.
+  const listen = opts.listen ?? ['127.0.0.1'];
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    writeConfig(dir, port, zone, keyName, keySecret);
-    const proc = spawn('named', ['-g', '-c', join(dir, 'named.conf'), '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A fresh namespace has every port free; on the shared loopback, pick one.
+    const port = opts.netns ? 53 : await freePort();
+    writeConfig(dir, port, zone, keyName, keySecret, listen);
+    const args = ['-g', '-c', join(dir, 'named.conf'), '-p', String(port)];
+    const proc = opts.netns
+      ? spawn('ip', ['netns', 'exec', opts.netns, 'named', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('named', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let out = '';
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     try {
-      await waitUntilServing(proc, port, zone, opts.startTimeoutMs ?? 20_000, () => out);
+      await waitUntilServing(proc, listen[0]!, port, zone, opts.startTimeoutMs ?? 20_000, () => out, opts.netns);
     } catch (err) {
       proc.kill('SIGKILL');
       await exited;
@@ -52,7 +61,7 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<DnsSe
       throw err;
     }
     return {
-      host: '127.0.0.1', port, zone, keyName, keySecret, algorithm: 'hmac-sha256',
+      host: listen[0]!, port, zone, keyName, keySecret, algorithm: 'hmac-sha256',
       output: () => out,
       async stop() {
         if (proc.exitCode === null && proc.signalCode === null) {
@@ -71,7 +80,7 @@ function withDot(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
 }
 
-function writeConfig(dir: string, port: number, zone: string, keyName: string, secret: string): void {
+function writeConfig(dir: string, port: number, zone: string, keyName: string, secret: string, listen: readonly string[]): void {
   // `controls {}` keeps named off the shared rndc port 953, so parallel servers never collide.
   writeFileSync(join(dir, 'named.conf'), `
 options {
@@ -79,12 +88,12 @@ options {
   pid-file "${join(dir, 'named.pid')}";
   session-keyfile "${join(dir, 'session.key')}";
   managed-keys-directory "${dir}";
-  listen-on port ${port} { 127.0.0.1; };
+  listen-on port ${port} { ${listen.map((a) => `${a};`).join(' ')} };
   listen-on-v6 { none; };
   recursion no;
   dnssec-validation no;
   notify no;
-  allow-query { 127.0.0.1; };
+  allow-query { any; };
 };
 controls { };
 key "${keyName}" { algorithm hmac-sha256; secret "${secret}"; };
@@ -101,17 +110,23 @@ ns IN A 127.0.0.1
 `);
 }
 
-async function waitUntilServing(proc: ChildProcess, port: number, zone: string, timeoutMs: number, out: () => string): Promise<void> {
+async function waitUntilServing(proc: ChildProcess, host: string, port: number, zone: string, timeoutMs: number, out: () => string, netns?: string): Promise<void> {
   const resolver = new Resolver({ timeout: 300, tries: 1 });
-  resolver.setServers([`127.0.0.1:${port}`]);
+  resolver.setServers([`${host}:${port}`]);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`named exited (${proc.exitCode ?? proc.signalCode}):\n${out().slice(-2000)}`);
-    try {
-      await resolver.resolveSoa(zone.slice(0, -1));
-      return;
-    } catch {
-      // not up yet
+    // Inside a namespace only a client in that namespace can ask.
+    if (netns) {
+      const r = spawnSync('ip', ['netns', 'exec', netns, 'dig', '+short', '+time=1', '+tries=1', `@${host}`, '-p', String(port), 'SOA', zone], { encoding: 'utf8' });
+      if (r.status === 0 && r.stdout.trim()) return;
+    } else {
+      try {
+        await resolver.resolveSoa(zone.slice(0, -1));
+        return;
+      } catch {
+        // not up yet
+      }
     }
     if (Date.now() > deadline) throw new Error(`named did not answer on 127.0.0.1:${port} within ${timeoutMs} ms:\n${out().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));

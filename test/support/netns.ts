@@ -12,7 +12,7 @@ import { join } from 'node:path';
 /** Every namespace we create is named `phg<creator pid>x<random>-<role>`; the pid finds leftovers. */
 const PREFIX = 'phg';
 const NAME = /^phg(\d+)x[0-9a-f]+-/;
-const SUBNET = '10.77.0';
+const subnet = (site: number) => `10.77.${site}`;
 const NODE_IF = 'eth0';
 
 export interface NetnsNode {
@@ -24,10 +24,15 @@ export interface NetnsNode {
   readonly ifname: string;
   /** Its veth peer inside the switch namespace. */
   readonly switchPort: string;
+  /** Which LAN (bridge) it is on; the switch namespace routes between LANs, multicast stays inside one. */
+  readonly site: number;
+  /** The switch namespace's address on this node's LAN: its default route. */
+  readonly gateway: string;
 }
 
 export interface NetnsLan {
   readonly switchNs: string;
+  /** The switch namespace's address on LAN 0 (on LAN i: 10.77.i.1). */
   readonly bridgeIp: string;
   readonly nodes: readonly NetnsNode[];
   /** Starts `cmd args` inside `ns` (via `ip netns exec`); the process is ended by destroy(). */
@@ -45,7 +50,10 @@ export interface NetnsLan {
 }
 
 export interface NetnsLanOptions {
-  readonly nodes: number;
+  /** One LAN with this many nodes… */
+  readonly nodes?: number;
+  /** …or several LANs (sites), routed to each other by the switch namespace: nodes per site. */
+  readonly sites?: readonly number[];
   /** Seconds to wait for each node's DHCP lease. */
   readonly dhcpTimeoutS?: number;
 }
@@ -134,6 +142,7 @@ case "$1" in
   bound|renew)
     ip addr flush dev "$interface"
     ip addr add "$ip/\${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "\${router%% *}" dev "$interface"
     echo "$ip" > "$LEASE_OUT"
     ;;
 esac
@@ -179,19 +188,25 @@ export async function createNetnsLan(opts: NetnsLanOptions): Promise<NetnsLan> {
   };
 
   try {
+    const sites = opts.sites ?? [opts.nodes ?? 0];
+    if (sites.length < 1 || sites.length > 8 || sites.some((n) => !Number.isInteger(n) || n < 0 || n > 60)) throw new Error(`bad LAN layout ${JSON.stringify(sites)}`);
     ip(['netns', 'add', switchNs]);
     created.push(switchNs);
     ip(['-n', switchNs, 'link', 'set', 'lo', 'up']);
-    // Snooping off: with no multicast querier on this LAN, mDNS must simply flood to every port.
-    ip(['-n', switchNs, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
-    ip(['-n', switchNs, 'addr', 'add', `${SUBNET}.1/24`, 'dev', 'br0']);
-    ip(['-n', switchNs, 'link', 'set', 'br0', 'up']);
+    // This namespace's own forwarding switch (the root namespace's is untouched): sites reach each other.
+    run('ip', ['netns', 'exec', switchNs, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    sites.forEach((_, site) => {
+      // Snooping off: with no multicast querier on this LAN, mDNS must simply flood to every port.
+      ip(['-n', switchNs, 'link', 'add', `br${site}`, 'type', 'bridge', 'mcast_snooping', '0']);
+      ip(['-n', switchNs, 'addr', 'add', `${subnet(site)}.1/24`, 'dev', `br${site}`]);
+      ip(['-n', switchNs, 'link', 'set', `br${site}`, 'up']);
+    });
 
     const dnsmasq = spawnIn(switchNs, 'dnsmasq', [
       '--keep-in-foreground', '--conf-file=/dev/null', '--port=0', '--user=root', '--group=root',
       // --no-ping: the address check blocks dnsmasq for 3 s per offer, starving parallel clients.
-      '--interface=br0', '--bind-interfaces', '--dhcp-authoritative', '--no-ping', '--log-facility=-',
-      `--dhcp-range=${SUBNET}.10,${SUBNET}.200,255.255.255.0,1h`,
+      '--bind-interfaces', '--dhcp-authoritative', '--no-ping', '--log-facility=-',
+      ...sites.flatMap((_, site) => [`--interface=br${site}`, `--dhcp-range=${subnet(site)}.10,${subnet(site)}.200,255.255.255.0,1h`]),
       `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`,
     ]);
     let dnsmasqErr = '';
@@ -201,18 +216,21 @@ export async function createNetnsLan(opts: NetnsLanOptions): Promise<NetnsLan> {
     writeFileSync(script, UDHCPC_SCRIPT);
     chmodSync(script, 0o755);
 
-    for (let i = 0; i < opts.nodes; i++) {
-      const ns = `${tag}-n${i}`;
-      const port = `p${i}`;
-      ip(['netns', 'add', ns]);
-      created.push(ns);
-      ip(['-n', ns, 'link', 'set', 'lo', 'up']);
-      ip(['-n', switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', NODE_IF, 'netns', ns]);
-      ip(['-n', switchNs, 'link', 'set', port, 'master', 'br0']);
-      ip(['-n', switchNs, 'link', 'set', port, 'up']);
-      ip(['-n', ns, 'link', 'set', NODE_IF, 'up']);
-      nodes.push({ ns, ip: '', ifname: NODE_IF, switchPort: port });
-    }
+    sites.forEach((count, site) => {
+      for (let j = 0; j < count; j++) {
+        const i = nodes.length;
+        const ns = `${tag}-n${i}`;
+        const port = `p${i}`;
+        ip(['netns', 'add', ns]);
+        created.push(ns);
+        ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+        ip(['-n', switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', NODE_IF, 'netns', ns]);
+        ip(['-n', switchNs, 'link', 'set', port, 'master', `br${site}`]);
+        ip(['-n', switchNs, 'link', 'set', port, 'up']);
+        ip(['-n', ns, 'link', 'set', NODE_IF, 'up']);
+        nodes.push({ ns, ip: '', ifname: NODE_IF, switchPort: port, site, gateway: `${subnet(site)}.1` });
+      }
+    });
 
     // All leases in parallel: each udhcpc retries DISCOVER until dnsmasq (starting meanwhile) answers.
     const timeoutS = opts.dhcpTimeoutS ?? 20;
@@ -271,7 +289,7 @@ export async function createNetnsLan(opts: NetnsLanOptions): Promise<NetnsLan> {
 
   return {
     switchNs,
-    bridgeIp: `${SUBNET}.1`,
+    bridgeIp: `${subnet(0)}.1`,
     nodes,
     spawnIn,
     execIn: (ns, cmd, args) => run('ip', ['netns', 'exec', ns, cmd, ...args]),
