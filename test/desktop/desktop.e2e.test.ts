@@ -92,6 +92,8 @@ for (const launcher of launchers) {
       expect(pause.paused).toBe(true);
       expect(Date.parse(pause.until!) - Date.now()).toBeGreaterThan(50 * 60_000);
       await app.page.getByTestId('resume').click();
+      // A refusal would show as an alert: say what it was rather than only that the state did not change.
+      await expect.poll(async () => ((await app.page.getByRole('alert').count()) ? await app.page.getByRole('alert').first().textContent() : 'no alert')).toBe('no alert');
       await expect.poll(() => app.page.getByTestId('pause-state').textContent(), { timeout: 15_000 }).toBe('Donating');
       expect((await agentStatus(app.dataDir)).state).toBe('running');
     });

@@ -20,7 +20,10 @@ const initial = { pause: null, busy: false, error: null, unavailable: null };
 
 /** Pausing donation: the tray's menu, also in the page (the browser fallback has no tray). */
 export const usePause = create<PauseSlice>((set) => {
+  // A poll that was in flight when the owner paused or resumed answers with the old state: drop it.
+  let actions = 0;
   const run = async (work: () => Promise<PauseState>) => {
+    actions++;
     set({ busy: true });
     try {
       set({ pause: await work(), busy: false, error: null });
@@ -31,10 +34,12 @@ export const usePause = create<PauseSlice>((set) => {
   return {
     ...initial,
     async load(client) {
+      const seen = actions;
       try {
-        set({ pause: await client.call('getPause'), unavailable: null });
+        const pause = await client.call('getPause');
+        if (seen === actions) set({ pause, unavailable: null });
       } catch (err) {
-        set({ unavailable: (err as Error).message });
+        if (seen === actions) set({ unavailable: (err as Error).message });
       }
     },
     pauseUntil: (client, until) => run(() => client.call('pause', { until: until ? until.toISOString() : null })),

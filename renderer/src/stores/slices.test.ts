@@ -94,6 +94,20 @@ describe('pause slice', () => {
     expect(usePause.getState()).toMatchObject({ error: 'agent is stopping', busy: false });
   });
 
+  it('a poll that was in flight during a resume does not bring the old state back', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { client } = tableClient({
+      getPause: async () => (await gate, { paused: true, until: null }) as never,
+      resume: () => ({ paused: false, until: null }),
+    });
+    const poll = usePause.getState().load(client);
+    await usePause.getState().resume(client);
+    release();
+    await poll;
+    expect(usePause.getState().pause).toEqual({ paused: false, until: null });
+  });
+
   it('an agent without the pause routes turns the buttons off rather than erroring', async () => {
     await usePause.getState().load(tableClient({}).client);
     expect(usePause.getState()).toMatchObject({ unavailable: 'no such endpoint: getPause', error: null });
