@@ -1,5 +1,5 @@
 // The QoS component on this host's real cgroup v1 hierarchies and the real native addon.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../contract/index.ts';
@@ -109,5 +109,28 @@ describe.skipIf(skip)('QoS on real cgroup v1', () => {
     qos.applyRules([]);
     expect(existsSync(ruleDir)).toBe(false);
     expect(existsSync(join(ruleDir, '..'))).toBe(false);
+  });
+
+  it('creates the guests\' group again when another agent removed it while empty', async () => {
+    const other = createQos({ log: silentLogger(), clock: systemClock, timers: systemTimers, native, cpuCount, cgroupBase: 'self', cgroupRoot: `${root}-b`, limits: { ...DEFAULT_LIMITS, cpuPercent: 25 } });
+    await other.start();
+    const dir = join('/sys/fs/cgroup/cpu', self['cpu'] ?? '/', `${root}-b`);
+    for (const ctrl of ['cpu', 'cpuacct', 'cpuset', 'memory']) {
+      const d = join('/sys/fs/cgroup', ctrl, self[ctrl] ?? '/', `${root}-b`);
+      rmdirSync(join(d, 'guests'));
+      rmdirSync(d);
+    }
+    const guest = spawnBusy();
+    try {
+      expect(other.placeGuest(guest.pid, { id: 'late' })).toBe(true);
+      expect(readFileSync(join(dir, 'guests', 'cgroup.procs'), 'utf8')).toContain(String(guest.pid));
+      expect(readFileSync(join(dir, 'guests', 'cpu.idle'), 'utf8').trim()).toBe('1');
+      expect(readFileSync(join(dir, 'cpu.idle'), 'utf8').trim()).toBe('1');
+    } finally {
+      await guest.kill();
+      other.removeGuest(guest.pid);
+      await other.stop();
+    }
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '../../../contract/index.ts';
 import type { NativeApi, ProcessSample, Sweep } from '../../../native/lib/index.ts';
 import type { Clock, TimerHandle, Timers } from '../net/transport.ts';
-import { createCgroupDriver, type CgroupDriver, type CgroupGroup, type GroupLimits } from './cgroup.ts';
+import { CgroupError, createCgroupDriver, type CgroupDriver, type CgroupGroup, type GroupLimits } from './cgroup.ts';
 import { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.ts';
 import { computeLoad, processKey, type Owner } from './load.ts';
 import { createOwnerClassifier, type OwnerClassifierOptions } from './owner-classifier.ts';
@@ -205,6 +205,22 @@ export function createQos(opts: QosOptions): Qos {
     return decide({ limits, policy, owner: view, idleSeconds: lastIdle.value, onBattery: lastBattery.value, paused, wallMs: wall(), now });
   }
 
+  /**
+   * Runs fn on the groups; when their directories vanished (someone removed an empty group — another
+   * agent on the same machine stopping), creates them again and runs `again` on the fresh ones.
+   */
+  function onGroups(fn: (g: CgroupGroup, top: CgroupGroup | null) => void, again: (g: CgroupGroup, top: CgroupGroup | null) => void): void {
+    try {
+      fn(guestGroup!, topGroup);
+    } catch (err) {
+      if (!(err instanceof CgroupError) || err.code !== 'ENOENT' || !driver) throw err;
+      log.warn({ file: err.file }, 'the guests\' cgroup disappeared: creating it again');
+      topGroup = driver.group(rootName);
+      guestGroup = driver.group(guestName);
+      again(guestGroup, topGroup);
+    }
+  }
+
   /** Writes the decision to the guests' group when it differs from what is there. */
   function enforce(d: Decision, l: DonationLimits, force = false): void {
     if (!guestGroup) return;
@@ -215,8 +231,14 @@ export function createQos(opts: QosOptions): Qos {
     if (!same || force) {
       // cpu.idle only ranks a group among its siblings: the top group competes with the owner's
       // tasks, so it is marked too, or an all-cores owner would share with the guests again.
-      if (topGroup && (force || applied?.idle !== next.idle)) topGroup.configure({ cpuPercent: null, cores: null, memoryBytes: null, idle: next.idle, weight: 100 });
-      guestGroup.configure(next);
+      const top = { cpuPercent: null, cores: null, memoryBytes: null, idle: next.idle, weight: 100 };
+      onGroups((g, t) => {
+        if (t && (force || applied?.idle !== next.idle)) t.configure(top);
+        g.configure(next);
+      }, (g, t) => {
+        t?.configure(top);
+        g.configure(next);
+      });
       if (!applied || applied.cpuPercent !== next.cpuPercent || applied.idle !== next.idle) log.info({ mode: d.mode, reason: d.reason, cpuPercent: d.cpuPercent, idle: d.idle }, 'guest limits applied');
       applied = next;
     }
@@ -568,7 +590,13 @@ export function createQos(opts: QosOptions): Qos {
         log.warn({ pid }, 'no guests\' cgroup: the guest runs unlimited');
         return false;
       }
-      guestGroup.addPid(pid);
+      onGroups((g) => g.addPid(pid), (g, t) => {
+        if (applied) {
+          t?.configure({ cpuPercent: null, cores: null, memoryBytes: null, idle: applied.idle, weight: 100 });
+          g.configure(applied);
+        }
+        g.addPid(pid);
+      });
       const first = guests.size === 0;
       guests.set(pid, { pid, id: g.id ?? `pid-${pid}`, memoryMiB: g.memoryMiB ?? null, placedAt: opts.clock.now() });
       if (first && running && limits.qos && policy.sampleHzWithoutGuests < policy.sampleHz) {
