@@ -45,7 +45,7 @@ export async function startAgent(opts: { dataDir?: string; args?: string[]; time
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const controlPath = join(dataDir, 'control.json');
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   while (!existsSync(controlPath) || !out.includes('running')) {
     if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}: ${err}`);
     if (Date.now() > deadline) {
