@@ -64,6 +64,17 @@ describe('job service', () => {
     expect(jobs.get(job.id).task.logs?.[0]?.outputs).toEqual([{ path: '/job/out.txt', url: pathToFileURL(out).href, size_bytes: '11' }]);
   });
 
+  it('reports each journaled event, in the order of the job lifecycle', async () => {
+    const { jobs } = setup();
+    await jobs.start();
+    const seen: string[] = [];
+    const off = jobs.onEvents((events) => seen.push(...events.map((e) => (e.t === 'state' ? `state:${e.state}` : e.t))));
+    const job = jobs.submit(task(['echo', 'x']));
+    await waitForJob(jobs, job.id, 'terminal');
+    off();
+    expect(seen).toEqual(['created', 'attempt', 'state:INITIALIZING', 'state:RUNNING', 'result', 'delivered']);
+  });
+
   it('snapshots file:// inputs at submission and collects only what the job made into a directory output', async () => {
     const { jobs, work } = setup();
     await jobs.start();

@@ -69,6 +69,7 @@ export function createJobService(opts: JobServiceOptions) {
   const running = new Map<string, { attempt: number; abort: AbortController; done: Promise<void> }>();
   const progress = new Map<string, number>();
   const listeners = new Set<(r: JobRecord) => void>();
+  const eventListeners = new Set<(events: readonly JobEvent[]) => void>();
   let duplicatesIgnored = 0;
 
   const j = (): Journal => {
@@ -81,6 +82,7 @@ export function createJobService(opts: JobServiceOptions) {
 
   const record = (...events: JobEvent[]) => {
     j().append(...events);
+    for (const l of eventListeners) l(events);
     const touched = new Set(events.flatMap((e) => (e.t === 'created' ? e.jobs.map((x) => x.id) : [e.id])));
     for (const id of touched) {
       const r = j().table.get(id);
@@ -461,6 +463,14 @@ export function createJobService(opts: JobServiceOptions) {
       const l = (r: JobRecord) => listener(summary(r));
       listeners.add(l);
       return () => listeners.delete(l);
+    },
+    /**
+     * Every journaled event, after it is on disk: what the overlay mirrors into the super-peer's
+     * state so the job table outlives the submitter's disk. Returns an unsubscribe.
+     */
+    onEvents(listener: (events: readonly JobEvent[]) => void): () => void {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
     },
     stats: () => ({
       jobs: journal?.table.size ?? 0,
