@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ResourceDescription } from './resources.ts';
 import { DonationLimits } from './limits.ts';
+import { QosStatus } from './qos.ts';
 
 export const NodeRole = z.enum(['unjoined', 'member', 'super-peer', 'region-peer']);
 export type NodeRole = z.infer<typeof NodeRole>;
@@ -21,5 +22,7 @@ export const NodeStatus = z.object({
   limits: DonationLimits,
   /** null when the addon is present; otherwise why it is not and how to fix it. */
   nativeAddonError: z.string().nullable(),
+  /** What the owner-first enforcement is doing now (absent from agents older than 0.1). */
+  qos: QosStatus.nullable().optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;

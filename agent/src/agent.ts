@@ -29,6 +29,8 @@ export interface AgentOptions {
   readonly apiPort?: number;
   readonly p2pListen?: readonly string[];
   readonly now?: () => number;
+  /** Name of this agent's top cgroup (default "phantom-grid"; tests give each agent its own). */
+  readonly cgroupRoot?: string;
 }
 
 /** What a running agent writes into its data dir so the CLI and the app can find it. */
@@ -79,7 +81,11 @@ export async function createAgent(opts: AgentOptions) {
     limits: config.get().limits,
     cpuCount: resources.cores,
     ...(layout ? { layout } : {}),
+    ...(opts.cgroupRoot ? { cgroupRoot: opts.cgroupRoot } : {}),
   });
+  // Moving guests between machines needs the overlay's transport (issue 4/6); until then the
+  // request is logged so the owner can see why the guests stay throttled.
+  qos.on('migrate-request', (req) => log.warn({ req }, 'QoS asks to move guests away; migration between agents is not available yet'));
   const jobs = createAgentJobs({
     dataDir: opts.dataDir,
     log,
@@ -146,6 +152,7 @@ export async function createAgent(opts: AgentOptions) {
     resources,
     limits: config.get().limits,
     nativeAddonError,
+    qos: qos.status(),
   });
 
   // Every check runs before anything changes: the schema, the machine, then the enforcement itself

@@ -39,6 +39,8 @@ export async function startAgent(opts: { dataDir?: string; args?: string[]; time
   const dataDir = opts.dataDir ?? tempDataDir();
   const proc = spawn(process.execPath, [phantomBin, 'agent', '--data-dir', dataDir, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Each test agent gets its own cgroups, so parallel tests never rewrite each other's limits.
+    env: { ...process.env, PHANTOM_CGROUP_ROOT: process.env.PHANTOM_CGROUP_ROOT ?? `phantom-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}` },
   });
   let out = '';
   let err = '';

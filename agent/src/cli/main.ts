@@ -31,7 +31,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return Exit.usage;
   }
   const args = command.name.includes(' ') ? rest.slice(1) : rest;
-  if (args.includes('--help') || args.includes('-h')) {
+  // Options end at "--": `phantom submit -- ls -h` runs `ls -h`, it does not ask for help.
+  const optionArgs = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (optionArgs.includes('--help') || optionArgs.includes('-h')) {
     io.out(command.help);
     return Exit.ok;
   }

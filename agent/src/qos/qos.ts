@@ -509,6 +509,7 @@ export function createQos(opts: QosOptions): Qos {
       if (driver && guestGroup && guestGroup.pids().length === 0) {
         try {
           driver.remove(guestName);
+          driver.remove(rootName);
         } catch (err) {
           log.warn({ err }, 'cannot remove the guests\' group');
         }

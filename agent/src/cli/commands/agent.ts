@@ -14,7 +14,10 @@ Runs this machine's grid node in the foreground until SIGINT or SIGTERM.
   --listen MULTIADDR  libp2p listen address (default /ip4/127.0.0.1/tcp/0); repeatable
   --ui DIR            serve the built UI from DIR (browser fallback)
   --print-login-url   print a one-time URL that logs a browser into the UI
-  --verbose           also write the JSON log to stderr (it always goes to <data dir>/logs/agent.log)`;
+  --verbose           also write the JSON log to stderr (it always goes to <data dir>/logs/agent.log)
+
+Environment: PHANTOM_DATA_DIR (data dir), PHANTOM_CGROUP_ROOT (name of this agent's top cgroup,
+default phantom-grid: set it when several agents share one machine).`;
 
 export const command: Command = {
   name: 'agent',
@@ -44,6 +47,7 @@ export const command: Command = {
       ...(uiDir ? { uiDir } : {}),
       ...(apiPort !== undefined ? { apiPort } : {}),
       ...(values.listen ? { p2pListen: values.listen } : {}),
+      ...(io.env.PHANTOM_CGROUP_ROOT ? { cgroupRoot: io.env.PHANTOM_CGROUP_ROOT } : {}),
     });
     await agent.start();
     const s = agent.status();
