@@ -4,11 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { createNetnsLan, type NetnsLan } from '../support/netns.ts';
+import { bundleFixture } from './fixtures/bundle.ts';
 import { createEd25519Signatures, createGridKey } from '../../agent/src/net/invite-crypto.ts';
 import { issueInvite } from '../../agent/src/core/invite.ts';
 
-const fixture = fileURLToPath(new URL('./fixtures/overlay-peer.ts', import.meta.url));
+const fixtureSource = fileURLToPath(new URL('./fixtures/overlay-peer.ts', import.meta.url));
+let fixture = '';
 
 interface Line { ev: string; [k: string]: unknown }
 interface Peer { ns: string; ip: string; proc: ChildProcess; lines: Line[]; stderr: () => string; id: () => string | undefined }
@@ -62,6 +65,7 @@ async function until(cond: () => boolean, what: string, ms = 40_000): Promise<vo
 }
 
 beforeAll(async () => {
+  fixture = await bundleFixture(fixtureSource);
   lan = await createNetnsLan({ nodes: 4 });
 });
 
@@ -76,6 +80,7 @@ afterAll(async () => {
     p.proc.kill('SIGTERM');
   })));
   lan?.destroy();
+  if (fixture) rmSync(fixture, { force: true });
 });
 
 describe('LAN of network namespaces', () => {

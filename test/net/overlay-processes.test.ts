@@ -7,13 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { createNetnsLan, type NetnsLan } from '../support/netns.ts';
+import { bundleFixture } from './fixtures/bundle.ts';
 import { startDnsServer, type DnsServer } from '../support/dns-server.ts';
 import { createEd25519Signatures, createGridKey } from '../../agent/src/net/invite-crypto.ts';
 import { issueInvite } from '../../agent/src/core/invite.ts';
 import { regionName } from '../../agent/src/core/node.ts';
 
-const fixture = fileURLToPath(new URL('./fixtures/overlay-peer.ts', import.meta.url));
+const fixtureSource = fileURLToPath(new URL('./fixtures/overlay-peer.ts', import.meta.url));
+let fixture = '';
 
 interface Line { ev: string; [k: string]: unknown }
 interface Peer { name: string; ns: string; proc: ChildProcess; lines: Line[]; stderr: () => string; id: () => string | undefined; send: (cmd: object) => void }
@@ -79,6 +82,7 @@ async function ask(p: Peer): Promise<Line> {
 }
 
 beforeAll(async () => {
+  fixture = await bundleFixture(fixtureSource);
   // LAN 0 and LAN 1 are the two sites from the start; LAN 2 is the site that comes later.
   lan = await createNetnsLan({ sites: [3, 3, 1] });
   dns = await startDnsServer({ zone: 'grid.test', netns: lan.switchNs, listen: ['10.77.0.1', '10.77.1.1', '10.77.2.1'] });
@@ -96,6 +100,7 @@ afterAll(async () => {
   })));
   await dns?.stop();
   lan?.destroy();
+  if (fixture) rmSync(fixture, { force: true });
 });
 
 describe('overlay over real processes, two sites, one region', () => {
@@ -141,6 +146,7 @@ describe('overlay over real processes, two sites, one region', () => {
     const acked = puts().filter((l) => l.ok).map((l) => l.key as string);
     expect(acked.length).toBeGreaterThanOrEqual(10);
     const state = await ask(successor);
+    console.log(JSON.stringify({ failover: { version: elected.version, successorHash: elected.hash, a0Hash: committedByA0.get(elected.version as number) ?? null, a0LastAcked: lastAcked, ackedWrites: acked.length, issued } }));
     expect((state.keys as string[]).filter((k) => acked.includes(k)).sort()).toEqual([...acked].sort());
 
     // The region heals: one of the remaining super-peers leads it and publishes the name.
