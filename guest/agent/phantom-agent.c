@@ -71,7 +71,6 @@ struct ring {
 };
 static struct ring rings[2];
 
-static int port_fd = -1;
 static int sigchld_pipe[2] = {-1, -1};
 
 struct job {
@@ -87,6 +86,8 @@ struct job {
   int n_outputs;
 };
 static struct job job = {.out_fd = -1, .err_fd = -1};
+
+static int port_fd = -1;
 
 static uint64_t now_ms(void) {
   struct timespec ts;
@@ -107,10 +108,16 @@ static uint32_t get_u32(const unsigned char *p) {
 
 static int write_all(int fd, const void *buf, size_t n) {
   const char *p = buf;
+  int retries = 0;
   while (n > 0) {
     ssize_t w = write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
+      /* The port can be briefly unusable around a migration switch-over: wait, do not give up. */
+      if (fd == port_fd && (errno == ENODEV || errno == EPIPE || errno == EAGAIN || errno == EIO) && retries++ < 500) {
+        usleep(20000);
+        continue;
+      }
       return -1;
     }
     p += w;
@@ -123,10 +130,9 @@ static int write_all(int fd, const void *buf, size_t n) {
 static void send_frame2(int type, const void *a, size_t alen, const void *b, size_t blen) {
   unsigned char h[HEADER_LEN] = {MAGIC0, MAGIC1, PROTO_VERSION, (unsigned char)type};
   put_u32(h + 4, (uint32_t)(alen + blen));
+  /* A frame that cannot be written is lost; the host notices the gap by offset and asks again. */
   if (write_all(port_fd, h, sizeof h) < 0 || (alen && write_all(port_fd, a, alen) < 0) ||
       (blen && write_all(port_fd, b, blen) < 0)) {
-    /* The host went away for good (device unplugged): nothing left to serve. */
-    if (errno == ENODEV) reboot(RB_POWER_OFF);
   }
 }
 static void send_frame(int type, const void *p, size_t n) { send_frame2(type, p, n, NULL, 0); }

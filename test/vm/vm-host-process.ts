@@ -19,7 +19,7 @@ const command = z.discriminatedUnion('op', [
 ]);
 
 const say = (v: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(v)}\n`);
-const t = await startTestHost();
+const t = await startTestHost(process.env.VM_CONSOLE_LOGS ? { consoleLogs: true } : {});
 let vm: Vm | null = null;
 let run: JobRun | null = null;
 

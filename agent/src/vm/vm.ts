@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Logger } from '../log.ts';
-import { connectQmp, type QmpClient, type QmpEvent } from './qmp.ts';
+import { connectQmp, QmpError, type QmpClient, type QmpEvent } from './qmp.ts';
 import { encodeHello, encodePing, encodeRun, encodeCancel, GuestFrameDecoder, type GuestProtocolError, type GuestJob, type GuestMessage, type Ready } from './guest-protocol.ts';
 import { JobRun, type JobRunOptions } from './job-run.ts';
 import { CheckpointError, type CheckpointMeta, type CheckpointStore } from './checkpoint-store.ts';
@@ -380,6 +380,23 @@ export class Vm {
   }
 
   /**
+   * QEMU emits "completed" a moment before it has finalised the migration and refuses `cont`
+   * until then ("Migration is not finalized yet"): retry briefly.
+   */
+  private async contAfterMigration(): Promise<void> {
+    const deadline = performance.now() + 5000;
+    for (;;) {
+      try {
+        await this.qmp.execute('cont');
+        return;
+      } catch (e) {
+        if (!(e instanceof QmpError) || !/not finalized/i.test(e.message) || performance.now() > deadline) throw e;
+        await sleep(1);
+      }
+    }
+  }
+
+  /**
    * Live checkpoint: pre-copies RAM into a zstd stream while the guest runs, stops it only for the
    * final pass, then resumes it and seals the file. A failed attempt leaves earlier checkpoints as
    * they were.
@@ -398,9 +415,7 @@ export class Vm {
       // stored it: the pipeline's exit status in a file says whether it did.
       const rcPath = join(this.o.vmDir, `ckpt-${seq}.rc`);
       rmSync(rcPath, { force: true });
-      const res = await this.migrate(`exec:zstd -1 -q -c > ${shellQuote(partial)}; echo $? > ${shellQuote(rcPath)}`, async () => {
-        await this.qmp.execute('cont');
-      });
+      const res = await this.migrate(`exec:zstd -1 -q -c > ${shellQuote(partial)}; echo $? > ${shellQuote(rcPath)}`, () => this.contAfterMigration());
       await waitPipeline(rcPath, 30_000);
       const evs = this.events.slice(Math.max(0, mark - 64));
       const stop = evs.filter((e) => e.event === 'STOP').at(-1);
