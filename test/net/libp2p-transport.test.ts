@@ -141,6 +141,39 @@ describe('libp2p overlay transport', () => {
   });
 });
 
+describe('multicast over a learnt LAN membership', () => {
+  it('reaches every known peer, and a peer found shortly after still gets recent multicasts', async () => {
+    const node = await createLibp2pHost({ privateKey: await generateKeyPair('Ed25519') });
+    // The membership mDNS would provide (mdns-discovery.ts), fed by hand: who is found, and when.
+    const known: NodeRef[] = [];
+    const listeners: Array<(p: NodeRef) => void> = [];
+    const found = (p: NodeRef) => {
+      known.push(p);
+      for (const fn of listeners) fn(p);
+    };
+    const t = createLibp2pTransport({ node, log: pino({ level: 'silent' }), lan: { peers: () => known, onPeer: (fn) => void listeners.push(fn) }, multicastReplayMs: 60_000 });
+    await t.start();
+    try {
+      const [aBefore, cBefore] = [a.got.length, c.got.length];
+      found(a.transport.self);
+      t.multicast(make('solicit', { grid: 'g1' }));
+      await until(() => a.got.length === aBefore + 1, 'multicast to the known peer');
+      expect(a.got.at(-1)!.raw).toMatchObject({ t: 'solicit', grid: 'g1' });
+
+      // C is found after the multicast: it gets it too, once; A does not get it twice.
+      found(c.transport.self);
+      await until(() => c.got.length === cBefore + 1, 'replay to the late peer');
+      expect(c.got.at(-1)).toMatchObject({ from: t.self, raw: { t: 'solicit', grid: 'g1' } });
+      found(c.transport.self);
+      await new Promise((r) => setTimeout(r, 200));
+      expect([a.got.length, c.got.length]).toEqual([aBefore + 1, cBefore + 1]);
+    } finally {
+      await t.stop();
+      await node.stop();
+    }
+  });
+});
+
 describe('FrameReader', () => {
   it('reassembles frames split at every byte boundary', () => {
     const payloads = [json({ a: 1 }), new Uint8Array(0), json('x'.repeat(300))];
