@@ -60,6 +60,10 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<DnsSe
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
+    // A test process that dies without stop() must not leave named running on the host.
+    const killOnExit = () => proc.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    void exited.then(() => process.off('exit', killOnExit));
     return {
       host: listen[0]!, port, zone, keyName, keySecret, algorithm: 'hmac-sha256',
       output: () => out,
