@@ -108,7 +108,7 @@ export default (async ({ quick, args, progress }) => {
       ['without failure risk', { risk: false }],
       ['without load forecast', { loadForecast: false }],
       ['without uplink booking', { uplink: false }],
-      ['only move-or-wait (NCDA's cost + moves)', { risk: false, loadForecast: false, uplink: false }],
+      ["only move-or-wait (NCDA's cost + moves)", { risk: false, loadForecast: false, uplink: false }],
       ['none of them (= NCDA + RTT)', { rescue: false, risk: false, loadForecast: false, uplink: false }],
     ];
     for (const [variant, o] of variants) {
