@@ -145,14 +145,21 @@ export class Group {
   stop(): void {
     if (this.role === 'leader' || this.role === 'handing-over') this.stopLeading();
     for (const t of [this.flushTimer, this.hbTimer, this.leaseTimer, this.suspicion, this.refreshTimer, this.refreshWait, this.electionTimer, this.regen?.timer, this.inflight?.timer, this.handoverTo?.timer]) t?.cancel();
-    for (const m of this.merges.values()) m.timer?.cancel();
-    this.merges.clear();
+    // Pending merges (state handed to a winning leader) outlive leaving the group: that state may
+    // exist nowhere else. shutdown() ends them.
     this.flushTimer = this.hbTimer = this.leaseTimer = this.suspicion = this.refreshTimer = this.refreshWait = this.electionTimer = null;
     this.regen = null;
     this.inflight = null;
     this.handoverTo = null;
     this.role = 'idle';
     this.leader = null;
+  }
+
+  /** Stops everything, pending merges included (the node is shutting down). */
+  shutdown(): void {
+    this.stop();
+    for (const m of this.merges.values()) m.timer?.cancel();
+    this.merges.clear();
   }
 
   /** Becomes the first leader of a new group. */
@@ -172,7 +179,7 @@ export class Group {
   }
 
   /** A node that has been told (join_ack) or has found out (coordinator, rehome) who leads. */
-  followLeader(leader: NodeRef, term: number, score: number, group = this.id): void {
+  followLeader(leader: NodeRef, term: number, score: number, group = this.id, firstRefreshMs?: number): void {
     const wasLeader = this.role === 'leader' || this.role === 'handing-over' || this.role === 'regenerating';
     this.electionTimer?.cancel();
     this.electionTimer = null;
@@ -188,7 +195,7 @@ export class Group {
     this.term = term;
     this.leaderScore = score;
     this.armSuspicion();
-    this.scheduleRefresh(true);
+    this.scheduleRefresh(true, firstRefreshMs);
   }
 
   // ───────────────────────────── writes ─────────────────────────────
@@ -594,7 +601,8 @@ export class Group {
     const bytes = toBase64(serializeState(mine));
     const rehome = make('rehome', { group: oldGroup, newGroup: group, term, leader: to });
     for (const [id, r] of Object.entries(mine.members)) if (id !== this.host.self.id && id !== to.id) this.host.send({ id, addr: r.addr }, rehome);
-    this.followLeader(to, term, score, group);
+    // Refresh only once the merge (which carries my record) has had time to land.
+    this.followLeader(to, term, score, group, 500);
     const entry = { ref: to, bytes, tries: 0, timer: null as TimerHandle | null };
     this.merges.set(to.id, entry);
     const send = () => {
@@ -692,9 +700,9 @@ export class Group {
     this.suspicion = this.host.timers.set(this.timing.suspectMs, check);
   }
 
-  private scheduleRefresh(soon: boolean): void {
+  private scheduleRefresh(soon: boolean, soonMs = 1): void {
     this.refreshTimer?.cancel();
-    const delay = soon ? 1 + this.host.random() * 50 : this.timing.refreshMs * (0.9 + 0.2 * this.host.random());
+    const delay = soon ? soonMs + this.host.random() * 50 : this.timing.refreshMs * (0.9 + 0.2 * this.host.random());
     this.refreshTimer = this.host.timers.set(delay, () => this.sendRefresh());
   }
 
@@ -742,7 +750,7 @@ export class Group {
 
   private onRehome(from: NodeRef, m: Msg<'rehome'>): void {
     if (m.group !== this.id || this.role !== 'member' || this.leader?.id !== from.id) return;
-    this.followLeader(m.leader, m.term, 0, m.newGroup);
+    this.followLeader(m.leader, m.term, 0, m.newGroup, 500);
   }
 
   private onHeartbeat(from: NodeRef, m: Msg<'hb'>): void {

@@ -151,8 +151,8 @@ export class OverlayNode {
     for (const q of this.queries.values()) q.timer.cancel();
     for (const f of this.forwards.values()) f.timer?.cancel();
     for (const p of this.puts.values()) p.timer?.cancel();
-    this.sub.stop();
-    this.region.stop();
+    this.sub.shutdown();
+    this.region.shutdown();
     this.phase = 'stopped';
   }
 
