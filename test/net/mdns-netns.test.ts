@@ -29,8 +29,9 @@ function startPeer(i: number, free: number): Peer {
   const config = { grid: key.grid, gridKey: key.publicKey, invite, region: 'lab', free, mdnsIntervalMs: 500, waitForPeersMs: 3000,
     // Every namespace is one hop on one bridge: they belong in one sub-grid even when this shared
     // machine is so busy that a round trip takes longer than the LAN default (20 ms), and a first
-    // dial + noise handshake longer than the default wait for announcements (600 ms).
-    rttThresholdMs: 1000, solicitMs: 3000 };
+    // dial + noise handshake longer than the default wait for announcements (600 ms), and a process
+    // can be starved for longer than the default failure suspicion (700 ms).
+    rttThresholdMs: 1000, solicitMs: 3000, suspectMs: 4000 };
   const proc = lan.spawnIn(ns, process.execPath, [fixture, JSON.stringify(config)]);
   const lines: Line[] = [];
   let buf = '';
