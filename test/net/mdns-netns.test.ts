@@ -131,5 +131,5 @@ describe('LAN of network namespaces', () => {
     console.log(JSON.stringify({ lateNode: joined?.group === group ? 'joined the existing sub-grid directly' : 'merged into it' }));
     for (const p of [...first, late]) expect(lastStatus(p)!.rejected).toBe(0);
     // Starting four Node processes is most of this; on a shared 2-core machine it can take a while.
-  }, 90_000);
+  }, 150_000);
 });
