@@ -26,6 +26,19 @@ function freshBundle() {
   return bundle;
 }
 
+// The daemon stays resident all day: a small young generation and no optimising wasm tier (libp2p's
+// crypto) keep its memory down (bench/RESULTS.md, idle). process.execve replaces this process, so no
+// launcher lingers beside the agent.
+const DAEMON_FLAGS = ['--max-semi-space-size=1', '--no-wasm-tier-up'];
+if (
+  process.argv[2] === 'agent' &&
+  typeof process.execve === 'function' &&
+  !process.versions.electron &&
+  !DAEMON_FLAGS.every((f) => process.execArgv.includes(f))
+) {
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...DAEMON_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env);
+}
+
 if (modern || process.versions.electron) {
   const bundle = freshBundle();
   if (!bundle && !modern) {
