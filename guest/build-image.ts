@@ -20,10 +20,11 @@ export const defaultOutDir = join(guestDir, 'out');
 export const GUEST_PROTOCOL_VERSION = 1;
 
 /**
- * Virtio drivers the guest loads, in dependency order (they are modules in Debian's kernel). The
- * guest is a microvm: virtio-mmio only, no PCI, no block, network or shared-file-system drivers.
+ * Virtio drivers the guest loads, in dependency order (they are modules in Debian's kernel): the
+ * transports (PCI for q35, MMIO for microvm), the console and the balloon. No block, network or
+ * shared-file-system drivers.
  */
-const MODULES = ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_console', 'virtio_balloon'];
+const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci', 'virtio_mmio', 'virtio_console', 'virtio_balloon'];
 
 export const imageManifestSchema = z.object({
   schema: z.literal(1),
