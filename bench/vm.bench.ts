@@ -47,7 +47,6 @@ export default (async ({ quick, progress }) => {
 
     const boots: number[] = [];
     const pauses: number[] = [];
-    const downtimes: number[] = [];
     const totals: number[] = [];
     const sizes: number[] = [];
     const restores: number[] = [];
@@ -64,7 +63,6 @@ export default (async ({ quick, progress }) => {
       const store = createCheckpointStore({ dir: join(dir, `ckpt${i}`), keep: 1 });
       const ck = await vm.checkpoint(store, { jobId: `bench${i}` });
       pauses.push(ck.pauseMs);
-      downtimes.push(ck.downtimeMs);
       totals.push(ck.totalMs);
       sizes.push(statSync(ck.path).size / (1024 * 1024));
 
@@ -79,10 +77,15 @@ export default (async ({ quick, progress }) => {
       const mig = await restored.migrateTo(`tcp:127.0.0.1:${port}`);
       const moved = await incoming.vm;
       migTotals.push(mig.totalMs);
-      migDowntimes.push(mig.downtimeMs);
+      // Guest stopped on the source → running on the target, from both QEMUs' event timestamps
+      // (one host clock). QEMU's own figure is unreliable here: the source was itself restored,
+      // and its query-migrate mixes in that old incoming stream.
+      const stopAt = restored.lastEventAt('STOP');
+      const resumeAt = moved.lastEventAt('RESUME');
+      migDowntimes.push(stopAt !== undefined && resumeAt !== undefined ? resumeAt - stopAt : mig.downtimeMs);
       moved.cancel('SIGKILL');
       await moved.shutdown();
-      progress(`round ${i + 1}: boot ${Math.round(boots.at(-1)!)} ms, pause ${r1(ck.pauseMs)} ms, checkpoint ${Math.round(ck.totalMs)} ms / ${r1(sizes.at(-1)!)} MB, restore ${Math.round(restores.at(-1)!)} ms, migrate ${mig.totalMs} ms (downtime ${mig.downtimeMs} ms)`);
+      progress(`round ${i + 1}: boot ${Math.round(boots.at(-1)!)} ms, pause ${r1(ck.pauseMs)} ms, checkpoint ${Math.round(ck.totalMs)} ms / ${r1(sizes.at(-1)!)} MB, restore ${Math.round(restores.at(-1)!)} ms, migrate ${Math.round(mig.totalMs)} ms (downtime ${r1(migDowntimes.at(-1)!)} ms)`);
     }
     const figures = {
       accel,
@@ -90,7 +93,6 @@ export default (async ({ quick, progress }) => {
       qemu_mib: qemuMemoryMiB(spec.memoryMiB),
       boot_ms: Math.round(median(boots)),
       checkpoint_pause_ms: r1(median(pauses)),
-      checkpoint_qemu_downtime_ms: r1(median(downtimes)),
       checkpoint_total_ms: Math.round(median(totals)),
       checkpoint_mb: r1(median(sizes)),
       restore_ms: Math.round(median(restores)),
@@ -106,8 +108,8 @@ export default (async ({ quick, progress }) => {
         ['checkpoint total (ms)', figures.checkpoint_total_ms, Math.round(Math.min(...totals)), Math.round(Math.max(...totals)), '<= 1000'],
         ['checkpoint size (MB)', figures.checkpoint_mb, r1(Math.min(...sizes)), r1(Math.max(...sizes)), ''],
         ['restore to agent answering (ms)', figures.restore_ms, Math.round(Math.min(...restores)), Math.round(Math.max(...restores)), '<= 500'],
-        ['migration total (ms)', figures.migrate_total_ms, Math.min(...migTotals), Math.max(...migTotals), ''],
-        ['migration downtime (ms)', figures.migrate_downtime_ms, Math.min(...migDowntimes), Math.max(...migDowntimes), '<= 100'],
+        ['migration total (ms)', figures.migrate_total_ms, Math.round(Math.min(...migTotals)), Math.round(Math.max(...migTotals)), ''],
+        ['migration downtime (ms)', figures.migrate_downtime_ms, r1(Math.min(...migDowntimes)), r1(Math.max(...migDowntimes)), '<= 100'],
       ],
       figures,
     };

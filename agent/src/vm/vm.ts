@@ -477,6 +477,11 @@ export class Vm {
     }
   }
 
+  /** QEMU's timestamp (ms since the epoch) of the latest QMP event of this name, if seen. */
+  lastEventAt(event: string): number | undefined {
+    return this.events.filter((e) => e.event === event).at(-1)?.timestampMs;
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (!this.exitReason) this.exitReason = 'killed';
     if (this.alive) this.proc.kill(signal);
