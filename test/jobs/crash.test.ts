@@ -26,7 +26,7 @@ describe('job table under kill -9', () => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         // Killed while it is still submitting, with jobs queued, running, canceled and done.
-        if (out.split('\n').length > 40) {
+        if (out.split('\n').filter((l) => /^job-/.test(l)).length > 40) {
           child.kill('SIGKILL');
           resolve();
         }
@@ -62,7 +62,10 @@ describe('job table under kill -9', () => {
       off();
       const ended = jobs.list();
       expect(ended.every((j) => j.state === 'COMPLETE' || j.state === 'CANCELED')).toBe(true);
-      expect(ended.filter((j) => j.name && Number(j.name.slice(6)) % 4 === 3 && acknowledged.includes(j.id)).every((j) => j.state === 'CANCELED')).toBe(true);
+      // A kill between "submitted" and "canceled" may lose the cancel, never an acknowledged one.
+      const canceled = out.split('\n').filter((l) => l.startsWith('canceled ')).map((l) => l.slice('canceled '.length));
+      expect(canceled.length).toBeGreaterThan(0);
+      for (const id of canceled) expect(jobs.get(id).state, `${id}: its cancel was acknowledged`).toBe('CANCELED');
       expect(jobs.stats().deliveries).toBe(ended.filter((j) => j.state === 'COMPLETE').length);
     } finally {
       await jobs.stop();

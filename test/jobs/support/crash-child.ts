@@ -10,6 +10,10 @@ await jobs.start();
 for (let i = 0; ; i++) {
   const job = jobs.submit({ name: `crash-${i}`, inputs: [{ path: '/job/n', content: String(i) }], executors: [{ image: 'phantom-guest', command: i % 3 === 0 ? ['echo', String(i)] : ['hold'] }] });
   process.stdout.write(`${job.id}\n`);
-  if (i % 4 === 3) jobs.cancel(job.id);
+  if (i % 4 === 3) {
+    jobs.cancel(job.id);
+    // Printed after cancel() returned: only an acknowledged cancel must survive the kill.
+    process.stdout.write(`canceled ${job.id}\n`);
+  }
   await new Promise((r) => setImmediate(r));
 }
