@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pidAlive } from '../agent/src/process-alive.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const nativeDir = join(repo, 'native');
@@ -58,14 +59,6 @@ function checkTools(): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // Parallel test workers may all ask for a build: one builds, the others wait and then find it fresh.
 async function withLock<T>(f: () => Promise<T>): Promise<T> {

@@ -1,18 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { CONTENT_SECURITY_POLICY } from '../../agent/src/api/static-ui.ts';
+import { CONTENT_SECURITY_POLICY, UI_CONTENT_TYPES } from '../../agent/src/api/static-ui.ts';
 import { APP_HOST, APP_SCHEME } from './app-origin.ts';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 /** The file a request for the app scheme maps to, or null when it would leave the renderer folder. */
 export function resolveAppFile(rendererDir: string, url: string): string | null {
@@ -45,7 +35,7 @@ export async function serveAppRequest(rendererDir: string, request: { url: strin
   return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
     status: 200,
     headers: {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-type': UI_CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
       'content-security-policy': CONTENT_SECURITY_POLICY,
       'x-content-type-options': 'nosniff',
     },

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../../agent/src/process-alive.ts';
 
 /** Every namespace we create is named `phg<creator pid>x<random>-<role>`; the pid finds leftovers. */
 const PREFIX = 'phg';
@@ -71,14 +72,6 @@ function run(cmd: string, args: readonly string[]): string {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function listNamespaces(): string[] {
   return ip(['netns', 'list']).split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);

@@ -59,7 +59,7 @@ const hosts: HostProcess[] = [];
 afterAll(() => hosts.forEach((h) => h.stop()));
 
 describe('live migration between two VM host processes', () => {
-  it('moves a running job to the target, which finishes it; the source QEMU is gone', async () => {
+  it('moves a running job to the target, which finishes it; the source QEMU is gone', { timeout: 180_000, retry: 2 }, async () => {
     const LINES = 100;
     const spec = { id: 'mig', vcpus: 1, memoryMiB: 128 };
     const source = new HostProcess();
@@ -93,5 +93,5 @@ describe('live migration between two VM host processes', () => {
     // retry: QEMU 7.2's pre-copy under TCG leaves the incoming guest dead in about 1 run in 6 (a
     // known open defect, recorded in docs/GUEST.md and the VM issue); a retry keeps CI meaningful
     // for everything else this test checks, and a migration that never works still fails.
-  }, { timeout: 180_000, retry: 2 });
+  });
 });

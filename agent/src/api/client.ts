@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ApiError, routes, type RouteName, type RequestOf, type ResponseOf } from '../../../contract/index.ts';
 import { dataFiles } from '../config/paths.ts';
 import type { ControlFile } from '../agent.ts';
+import { pidAlive } from '../process-alive.ts';
 
 export class AgentNotRunningError extends Error {
   constructor(dataDir: string, detail: string) {
@@ -24,14 +25,6 @@ export class ApiCallError extends Error {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The CLI's way to the agent: finds it through control.json and speaks the contract's routes. */
 export function createControlClient(dataDir: string, opts: { timeoutMs?: number } = {}) {

@@ -73,6 +73,42 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 }
 
 /**
+ * An HTTP server whose handler may throw HttpError: every failure becomes the contract's JSON error
+ * (500 for anything unexpected, logged), and a request refused before its body was read is drained
+ * and its connection closed, so the client sees the answer rather than a reset on its next request.
+ */
+export async function startHttpServer(opts: {
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  log: Logger;
+  host: string;
+  port: number;
+  what: string;
+}): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    opts.handle(req, res).catch((err: unknown) => {
+      if (!req.complete) {
+        res.setHeader('connection', 'close');
+        req.resume();
+      }
+      if (err instanceof HttpError) {
+        if (err.status === 403 || err.status === 401) opts.log.warn({ status: err.status, url: req.url, remote: req.socket.remoteAddress }, err.message);
+        sendError(res, err);
+        return;
+      }
+      opts.log.error({ err }, `${opts.what} handler failed`);
+      sendError(res, new HttpError(500, 'internal', 'internal error; see the agent log'));
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/**
  * The control API on loopback. Every request passes three gates before a handler runs: Host
  * (DNS rebinding), Origin (cross-site), then the bearer token or a browser session cookie.
  */
@@ -150,30 +186,7 @@ export function createControlApi(opts: ControlApiOptions): ControlApi {
       return port;
     },
     async start() {
-      server = createServer((req, res) => {
-        handle(req, res).catch((err: unknown) => {
-          // A request refused before its body was read: drain what is in flight and close the
-          // connection, so the client sees our answer rather than a reset on its next request.
-          if (!req.complete) {
-            res.setHeader('connection', 'close');
-            req.resume();
-          }
-          if (err instanceof HttpError) {
-            if (err.status === 403 || err.status === 401) log.warn({ status: err.status, url: req.url }, err.message);
-            sendError(res, err);
-            return;
-          }
-          log.error({ err }, 'control API handler failed');
-          sendError(res, new HttpError(500, 'internal', 'internal error; see the agent log'));
-        });
-      });
-      server.headersTimeout = 10_000;
-      server.requestTimeout = 30_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-      });
-      port = (server.address() as AddressInfo).port;
+      ({ server, port } = await startHttpServer({ handle, log, host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, what: 'control API' }));
       hosts = allowedHosts(port);
       log.info({ port }, 'control API listening');
       return { port };

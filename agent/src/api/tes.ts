@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
@@ -16,7 +15,7 @@ import type { JobService } from '../jobs/service.ts';
 import { BACKEND_PARAMETERS } from '../jobs/validate.ts';
 import { safeEqual } from './auth.ts';
 import { HttpError } from './errors.ts';
-import { readJsonBody, sendError, sendJson, type Mount } from './server.ts';
+import { readJsonBody, sendJson, startHttpServer, type Mount } from './server.ts';
 
 /**
  * GA4GH TES 1.1 on the control API (/ga4gh/tes/v1), so workflow engines (Cromwell, Nextflow,
@@ -188,28 +187,7 @@ export function createTesLanListener(opts: TesLanListenerOptions) {
       return port;
     },
     async start(): Promise<{ port: number }> {
-      server = createServer((req, res) => {
-        handle(req, res).catch((err: unknown) => {
-          if (!req.complete) {
-            res.setHeader('connection', 'close');
-            req.resume();
-          }
-          if (err instanceof HttpError) {
-            if (err.status === 401 || err.status === 403) log.warn({ status: err.status, remote: req.socket.remoteAddress }, err.message);
-            sendError(res, err);
-            return;
-          }
-          log.error({ err }, 'TES handler failed');
-          sendError(res, new HttpError(500, 'internal', 'internal error; see the agent log'));
-        });
-      });
-      server.headersTimeout = 10_000;
-      server.requestTimeout = 30_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(opts.port, opts.host, () => resolve());
-      });
-      port = (server.address() as AddressInfo).port;
+      ({ server, port } = await startHttpServer({ handle, log, host: opts.host, port: opts.port, what: 'TES' }));
       log.info({ host: opts.host, port }, 'TES listening on a LAN address');
       return { port };
     },
