@@ -17,13 +17,13 @@ Shows what this machine donates; with any option, changes it (live, within a sec
   --pause-on-battery on|off
   --qos on|off           off for dedicated nodes: no throttling for the owner`;
 
-function int(name: string, v: string): number {
+export function int(name: string, v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new UsageError(`--${name}: "${v}" is not a whole number`);
   return n;
 }
 
-function onOff(name: string, v: string): boolean {
+export function onOff(name: string, v: string): boolean {
   if (v === 'on' || v === 'true') return true;
   if (v === 'off' || v === 'false') return false;
   throw new UsageError(`--${name}: expected on or off, got "${v}"`);
@@ -41,6 +41,32 @@ export function parseCoreList(v: string): number[] | null {
     for (let c = from; c <= to; c++) cores.add(c);
   }
   return [...cores].sort((a, b) => a - b);
+}
+
+/** The donation options `phantom limits` and `phantom preset create` share. */
+export const LIMIT_OPTIONS = {
+  cpu: { type: 'string' },
+  cores: { type: 'string' },
+  memory: { type: 'string' },
+  disk: { type: 'string' },
+  'idle-minutes': { type: 'string' },
+  'pause-on-battery': { type: 'string' },
+  qos: { type: 'string' },
+} as const;
+
+type LimitValues = { [K in keyof typeof LIMIT_OPTIONS]?: string | undefined };
+
+/** The limits the options name, each parsed (usage errors name the option); absent ones are left out. */
+export function limitsPatchFromArgs(values: LimitValues): DonationLimitsPatch {
+  const patch: DonationLimitsPatch = {};
+  if (values.cpu !== undefined) patch.cpuPercent = int('cpu', values.cpu);
+  if (values.cores !== undefined) patch.cores = parseCoreList(values.cores);
+  if (values.memory !== undefined) patch.memoryMiB = values.memory === 'auto' ? null : int('memory', values.memory);
+  if (values.disk !== undefined) patch.diskMiB = int('disk', values.disk);
+  if (values['idle-minutes'] !== undefined) patch.onlyWhenIdleMinutes = int('idle-minutes', values['idle-minutes']);
+  if (values['pause-on-battery'] !== undefined) patch.pauseOnBattery = onOff('pause-on-battery', values['pause-on-battery']);
+  if (values.qos !== undefined) patch.qos = onOff('qos', values.qos);
+  return patch;
 }
 
 function format(l: DonationLimits): string {
@@ -61,25 +87,8 @@ export const command: Command = {
   summary: 'show or change what this machine donates',
   help,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, {
-      ...dataDirOption,
-      json: { type: 'boolean' },
-      cpu: { type: 'string' },
-      cores: { type: 'string' },
-      memory: { type: 'string' },
-      disk: { type: 'string' },
-      'idle-minutes': { type: 'string' },
-      'pause-on-battery': { type: 'string' },
-      qos: { type: 'string' },
-    });
-    const patch: DonationLimitsPatch = {};
-    if (values.cpu !== undefined) patch.cpuPercent = int('cpu', values.cpu);
-    if (values.cores !== undefined) patch.cores = parseCoreList(values.cores);
-    if (values.memory !== undefined) patch.memoryMiB = values.memory === 'auto' ? null : int('memory', values.memory);
-    if (values.disk !== undefined) patch.diskMiB = int('disk', values.disk);
-    if (values['idle-minutes'] !== undefined) patch.onlyWhenIdleMinutes = int('idle-minutes', values['idle-minutes']);
-    if (values['pause-on-battery'] !== undefined) patch.pauseOnBattery = onOff('pause-on-battery', values['pause-on-battery']);
-    if (values.qos !== undefined) patch.qos = onOff('qos', values.qos);
+    const { values } = parseCommandArgs(argv, { ...dataDirOption, json: { type: 'boolean' }, ...LIMIT_OPTIONS });
+    const patch = limitsPatchFromArgs(values);
 
     const client = createControlClient(resolveDataDir(values['data-dir'], io.env));
     try {

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describeIssue, LockableSetting, Preset, PRESET_VERSION, type PresetInput } from '../../../../contract/index.ts';
 import { Exit, UsageError, type Command } from '../command.ts';
 import { parseCommandArgs } from '../parse.ts';
-import { parseCoreList } from './limits.ts';
+import { limitsPatchFromArgs, LIMIT_OPTIONS, onOff } from './limits.ts';
 
 const help = `usage: phantom preset check FILE... [--json]
        phantom preset create --name NAME [--invite INVITE] [--cpu PCT] [--cores LIST|all] [--memory MIB]
@@ -17,17 +17,6 @@ an optional update feed.
   check    validate preset files; names the bad field; exit 65 if any is invalid
   create   write a valid preset (to --out, else stdout); options left out keep the app's defaults
   --lock   settings shown read-only: ${LockableSetting.options.join(', ')}`;
-
-function int(name: string, v: string): number {
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--${name}: "${v}" is not a whole number`);
-  return Number(v);
-}
-
-function onOff(name: string, v: string): boolean {
-  if (v === 'on' || v === 'true') return true;
-  if (v === 'off' || v === 'false') return false;
-  throw new UsageError(`--${name}: expected on or off, got "${v}"`);
-}
 
 /** Validates one preset file: the parsed preset, or the message naming what is wrong. */
 export function checkPresetFile(path: string): { ok: true; preset: Preset } | { ok: false; error: string; field: string } {
@@ -57,27 +46,14 @@ async function create(argv: string[], out: (t: string) => void, err: (t: string)
     name: { type: 'string' },
     description: { type: 'string' },
     invite: { type: 'string' },
-    cpu: { type: 'string' },
-    cores: { type: 'string' },
-    memory: { type: 'string' },
-    disk: { type: 'string' },
-    'idle-minutes': { type: 'string' },
-    'pause-on-battery': { type: 'string' },
-    qos: { type: 'string' },
+    ...LIMIT_OPTIONS,
     'start-at-login': { type: 'string' },
     lock: { type: 'string', multiple: true },
     'update-url': { type: 'string' },
     out: { type: 'string' },
   });
   if (!values.name) throw new UsageError('create: --name is required');
-  const limits: NonNullable<PresetInput['limits']> = {};
-  if (values.cpu !== undefined) limits.cpuPercent = int('cpu', values.cpu);
-  if (values.cores !== undefined) limits.cores = parseCoreList(values.cores);
-  if (values.memory !== undefined) limits.memoryMiB = int('memory', values.memory);
-  if (values.disk !== undefined) limits.diskMiB = int('disk', values.disk);
-  if (values['idle-minutes'] !== undefined) limits.onlyWhenIdleMinutes = int('idle-minutes', values['idle-minutes']);
-  if (values['pause-on-battery'] !== undefined) limits.pauseOnBattery = onOff('pause-on-battery', values['pause-on-battery']);
-  if (values.qos !== undefined) limits.qos = onOff('qos', values.qos);
+  const limits: NonNullable<PresetInput['limits']> = limitsPatchFromArgs(values);
   const input: PresetInput = {
     version: PRESET_VERSION,
     name: values.name,
