@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { DonationLimits, DonationLimitsPatch, NodeStatus, PauseRequest, PauseState, ResourceDescription } from '../../contract/index.ts';
 import { createNativeApi } from '../../native/lib/index.ts';
 import { createAgentJobs } from './jobs/setup.ts';
-import { createQos, QosLimitsError } from './qos/qos.ts';
+import { createQos } from './qos/qos.ts';
+import { FieldError } from './field-error.ts';
 import { detectCgroupLayout, type CgroupLayout } from './qos/cgroup-layout.ts';
 import { systemClock, systemTimers } from './qos/system-time.ts';
 import { createUsageHistory } from './resources/usage-history.ts';
@@ -170,7 +171,7 @@ export async function createAgent(opts: AgentOptions) {
         throw err;
       }
     } catch (err) {
-      if (err instanceof ConfigError || err instanceof QosLimitsError) throw new HttpError(400, 'bad_request', err.message, err.field);
+      if (err instanceof FieldError) throw new HttpError(400, 'bad_request', err.message, err.field);
       throw err;
     }
   };

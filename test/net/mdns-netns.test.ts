@@ -9,6 +9,7 @@ import { createNetnsLan, type NetnsLan } from '../support/netns.ts';
 import { bundleFixture } from './fixtures/bundle.ts';
 import { createEd25519Signatures, createGridKey } from '../../agent/src/net/invite-crypto.ts';
 import { issueInvite } from '../../agent/src/core/invite.ts';
+import { collectJsonLines } from '../support/json-lines.ts';
 
 const fixtureSource = fileURLToPath(new URL('./fixtures/overlay-peer.ts', import.meta.url));
 let fixture = '';
@@ -33,17 +34,8 @@ function startPeer(i: number, free: number): Peer {
     // can be starved for longer than the default failure suspicion (700 ms).
     rttThresholdMs: 1000, solicitMs: 3000, suspectMs: 4000 };
   const proc = lan.spawnIn(ns, process.execPath, [fixture, JSON.stringify(config)]);
-  const lines: Line[] = [];
-  let buf = '';
+  const lines = collectJsonLines<Line>(proc.stdout!);
   let err = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buf.slice(0, nl)) as Line);
-      buf = buf.slice(nl + 1);
-    }
-  });
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const peer: Peer = { ns, ip, proc, lines, stderr: () => err, id: () => lines.find((l) => l.ev === 'ready')?.id as string | undefined };
   peers.push(peer);

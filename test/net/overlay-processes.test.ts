@@ -14,6 +14,7 @@ import { startDnsServer, type DnsServer } from '../support/dns-server.ts';
 import { createEd25519Signatures, createGridKey } from '../../agent/src/net/invite-crypto.ts';
 import { issueInvite } from '../../agent/src/core/invite.ts';
 import { regionName } from '../../agent/src/core/node.ts';
+import { collectJsonLines } from '../support/json-lines.ts';
 
 const fixtureSource = fileURLToPath(new URL('./fixtures/overlay-peer.ts', import.meta.url));
 let fixture = '';
@@ -39,17 +40,8 @@ function startPeer(name: string, i: number, free: number): Peer {
     dns: { server: gateway, port: dns.port, zone: dns.zone, keyName: dns.keyName, keySecret: dns.keySecret },
   };
   const proc = lan.spawnIn(ns, process.execPath, [fixture, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: Line[] = [];
-  let buf = '';
+  const lines = collectJsonLines<Line>(proc.stdout!);
   let err = '';
-  proc.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buf.slice(0, nl)) as Line);
-      buf = buf.slice(nl + 1);
-    }
-  });
   proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
   const peer: Peer = {
     name, ns, proc, lines, stderr: () => err,

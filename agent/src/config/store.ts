@@ -1,16 +1,12 @@
 import { readFileSync, existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { describeIssue, DonationLimits, type DonationLimitsPatch, type PauseState } from '../../../contract/index.ts';
+import { FieldError } from '../field-error.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { NodeConfig, defaultConfig } from './schema.ts';
 
-export class ConfigError extends Error {
-  readonly field: string;
-  constructor(message: string, field: string) {
-    super(message);
-    this.name = 'ConfigError';
-    this.field = field;
-  }
+export class ConfigError extends FieldError {
+  override readonly name = 'ConfigError';
 }
 
 export interface ConfigStore {

@@ -22,6 +22,7 @@ import {
 import { createPlacement } from './placement.ts';
 import { createPressureTracker, decide, type Decision } from './policy.ts';
 import { createTrendSet, type Trend } from './trends.ts';
+import { FieldError } from '../field-error.ts';
 
 const MiB = 1024 * 1024;
 /** A rule's group may run this many points over its cap in one sample before it counts as a breach (sampling jitter). */
@@ -60,13 +61,8 @@ export interface QosOptions {
   readonly onMigrateRequest?: (req: MigrateRequest) => void;
 }
 
-export class QosLimitsError extends Error {
-  readonly field: string;
-  constructor(message: string, field: string) {
-    super(message);
-    this.name = 'QosLimitsError';
-    this.field = field;
-  }
+export class QosLimitsError extends FieldError {
+  override readonly name = 'QosLimitsError';
 }
 
 interface Guest {
