@@ -19,7 +19,6 @@ import { ConfigError, createConfigStore } from './config/store.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { createLibp2pHost } from './net/libp2p-host.ts';
 import { describeResources } from './resources/describe.ts';
-import { loadNativeStatus } from './native-status.ts';
 import { VERSION } from './version.ts';
 
 export interface AgentOptions {
@@ -64,10 +63,11 @@ export async function createAgent(opts: AgentOptions) {
   const config = createConfigStore(files.config, log.child({ component: 'config' }));
   const token = loadOrCreateToken(files.token);
   const sessions = createSessions(now);
-  const [resources, nativeAddonError] = await Promise.all([describeResources(), loadNativeStatus()]);
+  const resources = await describeResources();
+  const native = createNativeApi();
+  const nativeAddonError = native.nativeAddonError();
   if (nativeAddonError) log.warn({ err: nativeAddonError }, 'native addon unavailable: QoS sampling is off');
 
-  const native = createNativeApi();
   let layout: CgroupLayout | null = null;
   try {
     layout = detectCgroupLayout();
@@ -220,14 +220,16 @@ export async function createAgent(opts: AgentOptions) {
       writeFileAtomic(files.control, `${JSON.stringify(control)}\n`, 0o600);
       state = 'running';
       applyPause(config.get().pause);
-      usage.sample();
-      usageTimer = setInterval(() => {
+      // Without the native addon there is no per-core sampling: the history stays empty, the agent runs.
+      const sampleUsage = () => {
         try {
           usage.sample();
         } catch (err) {
           log.debug({ err }, 'usage sample failed');
         }
-      }, 2000);
+      };
+      sampleUsage();
+      usageTimer = setInterval(sampleUsage, 2000);
       usageTimer.unref();
       log.info({ peerId: control.peerId, port, listen: status().listenAddrs, created: identity.created }, 'agent running');
     },

@@ -75,6 +75,23 @@ describe('phantom status with no agent', () => {
     removeDir(agent.dataDir);
   });
 
+  it('runs without the native addon and says why and how to fix it', async () => {
+    const agent = await startAgent({ env: { PHANTOM_NATIVE_ADDON: '/nonexistent/phantom_native.node' } });
+    try {
+      const r = await runPhantom(['status', '--json', '--data-dir', agent.dataDir]);
+      expect(r.code).toBe(0);
+      const status = NodeStatus.parse(JSON.parse(r.stdout));
+      expect(status.state).toBe('running');
+      expect(status.nativeAddonError).toMatch(/nonexistent/);
+      expect(status.nativeAddonError).toMatch(/build:native|build-native/);
+      const human = await runPhantom(['status', '--data-dir', agent.dataDir]);
+      expect(human.stdout).toMatch(/warning/);
+    } finally {
+      await agent.stop();
+      removeDir(agent.dataDir);
+    }
+  });
+
   it('rejects unknown commands and options with usage', async () => {
     expect((await runPhantom(['frobnicate'])).code).toBe(2);
     const r = await runPhantom(['status', '--bogus']);

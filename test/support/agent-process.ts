@@ -35,12 +35,12 @@ export async function runPhantom(args: string[], env: NodeJS.ProcessEnv = {}): P
 }
 
 /** Starts a real agent process and waits until its control API is up (control.json written). */
-export async function startAgent(opts: { dataDir?: string; args?: string[]; timeoutMs?: number } = {}): Promise<AgentProcess> {
+export async function startAgent(opts: { dataDir?: string; args?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<AgentProcess> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const proc = spawn(process.execPath, [phantomBin, 'agent', '--data-dir', dataDir, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Each test agent gets its own cgroups, so parallel tests never rewrite each other's limits.
-    env: { ...process.env, PHANTOM_CGROUP_ROOT: process.env.PHANTOM_CGROUP_ROOT ?? `phantom-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}` },
+    env: { ...process.env, ...opts.env, PHANTOM_CGROUP_ROOT: process.env.PHANTOM_CGROUP_ROOT ?? `phantom-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}` },
   });
   let out = '';
   let err = '';
