@@ -3,14 +3,10 @@ import { join } from 'node:path';
 import { describeIssue, Preset } from '../../contract/index.ts';
 import { writeFileAtomic } from '../../agent/src/config/atomic-write.ts';
 import type { AgentLink } from './agent-link.ts';
+import { FieldError } from '../../agent/src/field-error.ts';
 
-export class PresetError extends Error {
-  readonly field: string;
-  constructor(message: string, field: string) {
-    super(message);
-    this.name = 'PresetError';
-    this.field = field;
-  }
+export class PresetError extends FieldError {
+  override readonly name = 'PresetError';
 }
 
 /** Reads and validates a preset file; a bad one is refused with the field named. */

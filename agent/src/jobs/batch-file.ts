@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeIssue, TesTaskRequest } from '../../../contract/index.ts';
 import { GUEST_IMAGE } from './validate.ts';
+import { FieldError } from '../field-error.ts';
 
 /**
  * What `phantom submit` builds: a TES task from command-line style options, and many of them from
@@ -30,13 +31,8 @@ export interface SimpleJob {
   readonly name?: string;
 }
 
-export class BatchFileError extends Error {
-  readonly field: string;
-  constructor(message: string, field: string) {
-    super(message);
-    this.name = 'BatchFileError';
-    this.field = field;
-  }
+export class BatchFileError extends FieldError {
+  override readonly name = 'BatchFileError';
 }
 
 export function buildTask(job: SimpleJob): TesTaskRequest {
