@@ -1,6 +1,5 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DonationLimits, DonationLimitsPatch, NodeStatus, PauseRequest, PauseState, ResourceDescription } from '../../contract/index.ts';
 import { createNativeApi } from '../../native/lib/index.ts';
@@ -94,23 +93,13 @@ export async function createAgent(opts: AgentOptions) {
     version: VERSION,
     placeProcess: (pid) => void qos.placeGuest(pid),
   });
-  const guestGroupFile = (name: string): number => {
-    const group = qos.status().guestGroup;
-    const mount = layout?.kind === 'v1' ? layout.mounts.memory : layout?.kind === 'v2' ? layout.mount : null;
-    if (!group || !mount) return 0;
-    try {
-      return Number(readFileSync(join(mount, group, name), 'utf8').trim()) || 0;
-    } catch {
-      return 0;
-    }
-  };
   const usage = createUsageHistory({
     cpuTimes: () => native.cpuTimes(),
     guestGroup: () => qos.status().guestGroup,
     layout,
     now,
     memory: () => {
-      const gridBytes = guestGroupFile(layout?.kind === 'v2' ? 'memory.current' : 'memory.usage_in_bytes');
+      const gridBytes = qos.guestUsage()?.memoryBytes ?? 0;
       const used = totalmem() - freemem();
       return { ownerMiB: Math.max(0, used - gridBytes) / 2 ** 20, gridMiB: gridBytes / 2 ** 20 };
     },

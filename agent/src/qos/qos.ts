@@ -11,7 +11,7 @@ import {
 } from '../../../contract/index.ts';
 import type { NativeApi, ProcessSample, Sweep } from '../../../native/lib/index.ts';
 import type { Clock, TimerHandle, Timers } from '../net/transport.ts';
-import { CgroupError, createCgroupDriver, type CgroupDriver, type CgroupGroup, type GroupLimits } from './cgroup.ts';
+import { CgroupError, createCgroupDriver, type CgroupDriver, type CgroupGroup, type GroupLimits, type GroupUsage } from './cgroup.ts';
 import { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.ts';
 import { computeLoad, processKey, type Owner } from './load.ts';
 import { createOwnerClassifier, type OwnerClassifierOptions } from './owner-classifier.ts';
@@ -101,6 +101,8 @@ export interface Qos {
   /** Forget a guest that exited or moved; memory held back for it is released to the limit. */
   removeGuest(pid: number): void;
   status(): QosStatus;
+  /** What the guests' group has used (cgroup accounting); null when there is no such group. */
+  guestUsage(): GroupUsage | null;
   on(event: 'migrate-request', fn: MigrateListener): () => void;
   /** One monitor step now (also what the timer runs). */
   sample(): Promise<void>;
@@ -612,6 +614,13 @@ export function createQos(opts: QosOptions): Qos {
         } catch (err) {
           log.error({ err }, 'cannot apply guest limits');
         }
+      }
+    },
+    guestUsage() {
+      try {
+        return guestGroup?.usage() ?? null;
+      } catch {
+        return null;
       }
     },
     status() {
