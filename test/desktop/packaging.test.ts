@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import yaml from 'js-yaml';
+import { parse as parseYaml } from 'yaml';
 import { FuseV1Options } from '@electron/fuses';
 import { Preset } from '../../contract/index.ts';
 import { FUSES, flipFusesConfig } from '../../build/fuses.ts';
 import forgeConfig, { packagedExecutable } from '../../forge.config.ts';
 import { repoRoot, runPhantom } from '../support/agent-process.ts';
 
-const builderYml = yaml.load(readFileSync(join(repoRoot, 'electron-builder.yml'), 'utf8')) as Record<string, unknown>;
+const builderYml = parseYaml(readFileSync(join(repoRoot, 'electron-builder.yml'), 'utf8')) as Record<string, unknown>;
 const tmp = mkdtempSync(join(tmpdir(), 'phantom-pkg-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
